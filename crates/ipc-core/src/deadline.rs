@@ -1,0 +1,299 @@
+//! Deadlines on the monotonic clock and the one `EINTR` retry loop.
+
+use std::time::{Duration, Instant};
+
+use rustix::io::Errno;
+use rustix::time::{ClockId, Timespec, clock_gettime};
+
+/// A point in time on the monotonic clock after which a bounded operation gives up.
+///
+/// Built from a [`Duration`] it is fixed once, so retries after `EINTR` wait only for the time
+/// that is left. A duration too large to represent means "never" rather than an overflow.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use ipc_core::Deadline;
+///
+/// let deadline = Deadline::after(Duration::from_secs(5));
+/// assert!(!deadline.has_passed());
+/// assert!(deadline.remaining().unwrap() <= Duration::from_secs(5));
+/// assert_eq!(Deadline::after(Duration::MAX).remaining(), None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Deadline {
+    /// `None` when the deadline lies beyond what `Instant` can hold: it never passes.
+    at: Option<Instant>,
+}
+
+impl Deadline {
+    /// The deadline `timeout` from now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let deadline = ipc_core::Deadline::after(std::time::Duration::ZERO);
+    /// assert!(deadline.has_passed());
+    /// ```
+    pub fn after(timeout: Duration) -> Self {
+        Self {
+            at: Instant::now().checked_add(timeout),
+        }
+    }
+
+    /// The deadline at `instant`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let now = std::time::Instant::now();
+    /// assert_eq!(ipc_core::Deadline::at(now).instant(), Some(now));
+    /// ```
+    pub fn at(instant: Instant) -> Self {
+        Self { at: Some(instant) }
+    }
+
+    /// The instant, or `None` for a deadline that never passes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(ipc_core::Deadline::after(std::time::Duration::MAX).instant().is_none());
+    /// ```
+    pub fn instant(self) -> Option<Instant> {
+        self.at
+    }
+
+    /// The time left (zero once passed), or `None` for a deadline that never passes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let deadline = ipc_core::Deadline::after(Duration::ZERO);
+    /// assert_eq!(deadline.remaining(), Some(Duration::ZERO));
+    /// ```
+    pub fn remaining(self) -> Option<Duration> {
+        self.at
+            .map(|at| at.saturating_duration_since(Instant::now()))
+    }
+
+    /// Whether the deadline has passed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!ipc_core::Deadline::after(std::time::Duration::from_secs(60)).has_passed());
+    /// ```
+    pub fn has_passed(self) -> bool {
+        self.remaining() == Some(Duration::ZERO)
+    }
+
+    /// The same moment on `CLOCK_REALTIME`, for calls that take an absolute wall-clock time
+    /// (`mq_timedsend`, `sem_timedwait`). Call it at the last moment before the call: a wall
+    /// clock that is stepped afterwards moves the real deadline with it, which the retry loop
+    /// in [`Wait::retry`] corrects on the next attempt. A deadline that never passes converts
+    /// to the largest representable time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let before = rustix::time::clock_gettime(rustix::time::ClockId::Realtime);
+    /// let ts = ipc_core::Deadline::after(Duration::from_secs(2)).to_realtime();
+    /// assert!(ts.tv_sec >= before.tv_sec + 1 && ts.tv_sec <= before.tv_sec + 3);
+    /// assert!((0..1_000_000_000).contains(&ts.tv_nsec));
+    /// ```
+    pub fn to_realtime(self) -> Timespec {
+        let Some(remaining) = self.remaining() else {
+            return Timespec {
+                tv_sec: i64::MAX,
+                tv_nsec: 999_999_999,
+            };
+        };
+        let now = clock_gettime(ClockId::Realtime);
+        let mut tv_sec = now
+            .tv_sec
+            .saturating_add(i64::try_from(remaining.as_secs()).unwrap_or(i64::MAX));
+        let mut tv_nsec = now.tv_nsec + i64::from(remaining.subsec_nanos());
+        if tv_nsec >= 1_000_000_000 {
+            tv_nsec -= 1_000_000_000;
+            tv_sec = tv_sec.saturating_add(1);
+        }
+        Timespec { tv_sec, tv_nsec }
+    }
+}
+
+/// How long a blocking operation may wait: not at all, without bound, or until a deadline.
+///
+/// Every crate's `try_x` / `x` / `x_timeout` / `x_deadline` quartet maps onto one of these and
+/// shares one implementation underneath.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use ipc_core::Wait;
+///
+/// assert_eq!(Wait::NonBlocking.remaining(), Some(Duration::ZERO));
+/// assert_eq!(Wait::Forever.remaining(), None);
+/// assert!(Wait::timeout(Duration::from_secs(1)).remaining().unwrap() <= Duration::from_secs(1));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Wait {
+    /// Do not wait: fail with `WouldBlock` (`EAGAIN`) when the operation cannot proceed now.
+    NonBlocking,
+    /// Wait as long as it takes.
+    Forever,
+    /// Wait until the deadline, then fail with `TimedOut`.
+    Until(Deadline),
+}
+
+impl Wait {
+    /// Waits at most `timeout`, counted from now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let wait = ipc_core::Wait::timeout(std::time::Duration::from_millis(10));
+    /// assert!(matches!(wait, ipc_core::Wait::Until(_)));
+    /// ```
+    pub fn timeout(timeout: Duration) -> Self {
+        Self::Until(Deadline::after(timeout))
+    }
+
+    /// Waits until `deadline`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let wait = ipc_core::Wait::deadline(std::time::Instant::now());
+    /// assert_eq!(wait.remaining(), Some(std::time::Duration::ZERO));
+    /// ```
+    pub fn deadline(deadline: Instant) -> Self {
+        Self::Until(Deadline::at(deadline))
+    }
+
+    /// The time left to wait: zero for [`Wait::NonBlocking`] or a passed deadline, `None` for
+    /// no bound.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(ipc_core::Wait::Forever.remaining(), None);
+    /// ```
+    pub fn remaining(self) -> Option<Duration> {
+        match self {
+            Self::NonBlocking => Some(Duration::ZERO),
+            Self::Forever => None,
+            Self::Until(deadline) => deadline.remaining(),
+        }
+    }
+
+    /// The time left as a `poll(2)`-style timeout: `None` for no bound.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ts = ipc_core::Wait::NonBlocking.timespec().unwrap();
+    /// assert_eq!((ts.tv_sec, ts.tv_nsec), (0, 0));
+    /// ```
+    pub fn timespec(self) -> Option<Timespec> {
+        self.remaining().map(|left| Timespec {
+            tv_sec: i64::try_from(left.as_secs()).unwrap_or(i64::MAX),
+            tv_nsec: i64::from(left.subsec_nanos()),
+        })
+    }
+
+    /// Runs `attempt` until it returns something other than `EINTR`, giving each retry only the
+    /// time that is left: the `EINTR`-retry loop, written once for the workspace.
+    ///
+    /// `attempt` receives this `Wait` and reads the time left from it (it is recomputed on each
+    /// call of [`remaining`](Self::remaining)). When a signal interrupts a bounded wait whose
+    /// deadline has passed, the result is `ETIMEDOUT` instead of another attempt; a
+    /// non-blocking attempt that is interrupted is retried (it cannot block).
+    ///
+    /// # Errors
+    ///
+    /// Whatever `attempt` returns other than `EINTR`, or `ETIMEDOUT` as above.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use rustix::io::Errno;
+    /// use std::time::Duration;
+    ///
+    /// let mut calls = 0;
+    /// let result = ipc_core::Wait::timeout(Duration::from_secs(5)).retry(|_| {
+    ///     calls += 1;
+    ///     if calls < 3 { Err(Errno::INTR) } else { Ok(calls) }
+    /// });
+    /// assert_eq!(result, Ok(3));
+    ///
+    /// let expired = ipc_core::Wait::timeout(Duration::ZERO).retry(|_| Err::<(), _>(Errno::INTR));
+    /// assert_eq!(expired, Err(Errno::TIMEDOUT));
+    /// ```
+    pub fn retry<T>(
+        self,
+        mut attempt: impl FnMut(Self) -> rustix::io::Result<T>,
+    ) -> rustix::io::Result<T> {
+        loop {
+            match attempt(self) {
+                Err(Errno::INTR) => {
+                    if let Self::Until(deadline) = self
+                        && deadline.has_passed()
+                    {
+                        return Err(Errno::TIMEDOUT);
+                    }
+                }
+                result => return result,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn realtime_conversion_carries_nanoseconds() {
+        let sut = Deadline::after(Duration::from_millis(1999));
+        let ts = sut.to_realtime();
+        assert!((0..1_000_000_000).contains(&ts.tv_nsec));
+        let now = clock_gettime(ClockId::Realtime);
+        let ahead = (ts.tv_sec - now.tv_sec) * 1_000_000_000 + (ts.tv_nsec - now.tv_nsec);
+        assert!(ahead > 1_900_000_000 && ahead <= 1_999_000_000, "{ahead}");
+    }
+
+    #[test]
+    fn never_deadline_converts_to_far_future() {
+        let sut = Deadline::after(Duration::MAX);
+        assert_eq!(sut.to_realtime().tv_sec, i64::MAX);
+        assert!(!sut.has_passed());
+    }
+
+    #[test]
+    fn retry_passes_other_errors_through() {
+        let sut = Wait::Forever;
+        assert_eq!(sut.retry(|_| Err::<(), _>(Errno::PIPE)), Err(Errno::PIPE));
+    }
+
+    #[test]
+    fn retry_gives_each_attempt_less_time() {
+        let sut = Wait::timeout(Duration::from_secs(10));
+        let mut seen = Vec::new();
+        let _ = sut.retry(|wait| {
+            seen.push(wait.remaining().unwrap());
+            if seen.len() < 2 {
+                std::thread::sleep(Duration::from_millis(5));
+                Err(Errno::INTR)
+            } else {
+                Ok(())
+            }
+        });
+        assert!(seen[1] < seen[0]);
+    }
+}
