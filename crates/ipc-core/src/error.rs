@@ -254,6 +254,45 @@ impl Limit {
         }
     }
 
+    /// The limit behind a failure to get a new descriptor, for `EMFILE` (the per-process
+    /// `RLIMIT_NOFILE`, with its soft value) and `ENFILE` (the system-wide
+    /// `/proc/sys/fs/file-max`); `None` for any other error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_core::Limit;
+    /// use rustix::io::Errno;
+    ///
+    /// let limit = Limit::for_descriptors(Errno::MFILE).unwrap();
+    /// assert_eq!(limit.knob(), "RLIMIT_NOFILE");
+    /// assert!(limit.current().is_some());
+    /// assert!(Limit::for_descriptors(Errno::PIPE).is_none());
+    /// ```
+    pub fn for_descriptors(errno: Errno) -> Option<Self> {
+        match errno {
+            Errno::MFILE => {
+                let limit = Self::new("RLIMIT_NOFILE", LimitScope::PerProcess);
+                let current = rustix::process::getrlimit(rustix::process::Resource::Nofile).current;
+                Some(match current {
+                    Some(value) => limit.with_current(value),
+                    None => limit,
+                })
+            }
+            Errno::NFILE => {
+                let limit = Self::new("/proc/sys/fs/file-max", LimitScope::SystemWide);
+                let current = std::fs::read_to_string("/proc/sys/fs/file-max")
+                    .ok()
+                    .and_then(|text| text.trim().parse().ok());
+                Some(match current {
+                    Some(value) => limit.with_current(value),
+                    None => limit,
+                })
+            }
+            _ => None,
+        }
+    }
+
     /// Records the limit's value at the time of the error.
     ///
     /// # Examples
@@ -420,6 +459,31 @@ impl Error {
         let mut err = Self::new(kind, operation).with_object(object);
         err.inner.os = Some(io::Error::from_raw_os_error(errno.raw_os_error()));
         err
+    }
+
+    /// [`Error::from_errno`] for a call that creates descriptors: `EMFILE` and `ENFILE` carry
+    /// the [`Limit`] of [`Limit::for_descriptors`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_core::{Error, ErrorKind};
+    /// use rustix::io::Errno;
+    ///
+    /// let err = Error::from_errno_creating_fd("pipe2", "pipe", Errno::MFILE);
+    /// assert_eq!(err.kind(), ErrorKind::LimitReached);
+    /// assert_eq!(err.limit().unwrap().knob(), "RLIMIT_NOFILE");
+    /// ```
+    pub fn from_errno_creating_fd(
+        operation: &'static str,
+        object: impl Into<Object>,
+        errno: Errno,
+    ) -> Self {
+        let err = Self::from_errno(operation, object, errno);
+        match Limit::for_descriptors(errno) {
+            Some(limit) => err.with_limit(limit),
+            None => err,
+        }
     }
 
     /// An error from a `std::io::Error`, keeping its OS code (if any) and mapping its kind.

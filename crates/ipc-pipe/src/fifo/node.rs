@@ -1,0 +1,410 @@
+//! The FIFO node: creating it, validating it, and removing it.
+
+use std::fmt;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use ipc_core::{Error, ErrorKind, OpenMode, Ownership, Permissions, Result};
+use rustix::fs::{CWD, FileType, Mode, OFlags, Stat};
+use rustix::io::Errno;
+
+/// A FIFO (named pipe): a filesystem node through which unrelated processes reach one pipe.
+///
+/// A `Fifo` names the node; [`open_reader`](Self::open_reader) and
+/// [`open_writer`](Self::open_writer) (and their `try_`, `_timeout` and `_deadline` forms) open
+/// its ends as the same [`Reader`](crate::Reader) and [`Writer`](crate::Writer) an anonymous
+/// pipe has: once open, a FIFO behaves exactly like a pipe.
+///
+/// Creating follows the workspace's vocabulary: [`create_new`](Self::create_new) fails if the
+/// path exists, [`open_or_create`](Self::open_or_create) accepts an existing FIFO, and
+/// [`open`](Self::open) requires one. A new node gets exactly mode `0o600` unless
+/// [`Fifo::builder`] says otherwise, whatever the umask. The handle that created the node
+/// removes it on drop unless [`persist`](Self::persist)ed; a handle that opened an existing
+/// node never removes it.
+///
+/// Every path is resolved with `O_NOFOLLOW` and checked with `fstat` to be a FIFO before it is
+/// opened for reading or writing: a symbolic link planted at the path is refused with
+/// [`ErrorKind::PermissionDenied`], a regular file or socket with
+/// [`ErrorKind::WrongObjectType`]. Removing the node does not disturb ends already open.
+///
+/// # Examples
+///
+/// The FIFO program of the reference, with the writer a separate process (`sh` here):
+///
+/// ```
+/// use std::io::Read;
+/// use std::process::Command;
+///
+/// let dir = tempfile::tempdir()?;
+/// let fifo = ipc_pipe::Fifo::create_new(dir.path().join("myfifo"))?;
+/// let mut child = Command::new("sh")
+///     .arg("-c")
+///     .arg(r#"printf 'Hello via FIFO!' > "$1""#)
+///     .arg("sh")
+///     .arg(fifo.path())
+///     .spawn()?;
+/// let mut reader = fifo.open_reader()?; // blocks until the child opens the FIFO to write
+/// let mut text = String::new();
+/// reader.read_to_string(&mut text)?;
+/// assert_eq!(text, "Hello via FIFO!");
+/// assert!(child.wait()?.success());
+/// drop(fifo); // the creator removes the node
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # References
+///
+/// - [`mkfifo(3)`](https://man7.org/linux/man-pages/man3/mkfifo.3.html)
+/// - [`fifo(7)`](https://man7.org/linux/man-pages/man7/fifo.7.html)
+pub struct Fifo {
+    path: PathBuf,
+    ownership: Ownership,
+    /// Device and inode of the node, so a drop never removes a node that replaced ours.
+    identity: (u64, u64),
+}
+
+/// Options for creating a FIFO: the permission bits of a new node.
+///
+/// # Examples
+///
+/// ```
+/// use std::os::unix::fs::PermissionsExt;
+/// use ipc_core::Permissions;
+///
+/// let dir = tempfile::tempdir()?;
+/// let fifo = ipc_pipe::Fifo::builder()
+///     .permissions(Permissions::from_mode(0o620)?)
+///     .create_new(dir.path().join("shared"))?;
+/// assert_eq!(std::fs::metadata(fifo.path())?.permissions().mode() & 0o777, 0o620);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FifoBuilder {
+    permissions: Permissions,
+}
+
+impl FifoBuilder {
+    /// The permission bits of a new node (default `0o600`), set exactly with `fchmod` on the
+    /// node's descriptor so the umask cannot change them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let builder = ipc_pipe::Fifo::builder().permissions(ipc_core::Permissions::from_mode(0o640)?);
+    /// # let _ = builder;
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    #[must_use]
+    pub fn permissions(mut self, permissions: Permissions) -> Self {
+        self.permissions = permissions;
+        self
+    }
+
+    /// Creates the FIFO at `path`; fails if anything exists there.
+    ///
+    /// # Errors
+    ///
+    /// As [`Fifo::create_new`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let _fifo = ipc_pipe::Fifo::builder().create_new(dir.path().join("f"))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn create_new(self, path: impl Into<PathBuf>) -> Result<Fifo> {
+        Fifo::make(path.into(), OpenMode::CreateNew, self.permissions)
+    }
+
+    /// Creates the FIFO at `path`, or takes the FIFO already there (whose mode is left as it
+    /// is).
+    ///
+    /// # Errors
+    ///
+    /// As [`Fifo::open_or_create`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let _fifo = ipc_pipe::Fifo::builder().open_or_create(dir.path().join("f"))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_or_create(self, path: impl Into<PathBuf>) -> Result<Fifo> {
+        Fifo::make(path.into(), OpenMode::OpenOrCreate, self.permissions)
+    }
+}
+
+impl Fifo {
+    /// Options for a new FIFO (its permission bits).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let _fifo = ipc_pipe::Fifo::builder().create_new(dir.path().join("f"))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn builder() -> FifoBuilder {
+        FifoBuilder::default()
+    }
+
+    /// Creates a FIFO at `path` with mode `0o600`; fails if anything exists there. The handle
+    /// removes the node on drop unless [`persist`](Self::persist)ed.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::AlreadyExists`] when the path exists (a symbolic link included: it is not
+    /// followed); [`ErrorKind::NotFound`] when the directory does not exist;
+    /// [`ErrorKind::PermissionDenied`] when the directory is not writable.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_core::ErrorKind;
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("jobs");
+    /// let fifo = ipc_pipe::Fifo::create_new(&path)?;
+    /// assert_eq!(ipc_pipe::Fifo::create_new(&path).unwrap_err().kind(), ErrorKind::AlreadyExists);
+    /// drop(fifo);
+    /// assert!(!path.exists(), "the creator removed the node");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[doc(alias = "mkfifo")]
+    pub fn create_new(path: impl Into<PathBuf>) -> Result<Self> {
+        Self::builder().create_new(path)
+    }
+
+    /// Creates a FIFO at `path` with mode `0o600`, or takes the FIFO already there.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::WrongObjectType`] when something other than a FIFO is at the path;
+    /// [`ErrorKind::PermissionDenied`] for a symbolic link; the errors of
+    /// [`create_new`](Self::create_new).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("jobs");
+    /// let first = ipc_pipe::Fifo::open_or_create(&path)?;
+    /// let second = ipc_pipe::Fifo::open_or_create(&path)?; // takes the existing node
+    /// drop(second);
+    /// assert!(path.exists(), "only the creator removes the node");
+    /// drop(first);
+    /// assert!(!path.exists());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_or_create(path: impl Into<PathBuf>) -> Result<Self> {
+        Self::builder().open_or_create(path)
+    }
+
+    /// Takes the existing FIFO at `path`, checked to be a FIFO and not a symbolic link. The
+    /// handle never removes the node on drop.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::NotFound`] when nothing is at the path; [`ErrorKind::WrongObjectType`]
+    /// when it is not a FIFO; [`ErrorKind::PermissionDenied`] for a symbolic link.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_core::ErrorKind;
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let file = dir.path().join("plain");
+    /// std::fs::write(&file, b"")?;
+    /// assert_eq!(ipc_pipe::Fifo::open(&file).unwrap_err().kind(), ErrorKind::WrongObjectType);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open(path: impl Into<PathBuf>) -> Result<Self> {
+        Self::make(path.into(), OpenMode::Open, Permissions::default())
+    }
+
+    /// The node's path.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let fifo = ipc_pipe::Fifo::create_new(dir.path().join("f"))?;
+    /// assert!(fifo.path().ends_with("f"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Leaves the node in place when this handle drops.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let mut fifo = ipc_pipe::Fifo::create_new(dir.path().join("kept"))?;
+    /// fifo.persist();
+    /// let path = fifo.path().to_owned();
+    /// drop(fifo);
+    /// assert!(path.exists());
+    /// ipc_pipe::Fifo::open(&path)?.unlink()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn persist(&mut self) {
+        self.ownership.persist();
+    }
+
+    /// Removes the node now (whoever created it). Ends already open keep working; new opens
+    /// fail with [`ErrorKind::NotFound`]. The drop then has nothing left to remove.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::NotFound`] when the node is already gone;
+    /// [`ErrorKind::WrongObjectType`] when another node replaced it at the path (it is left
+    /// alone); [`ErrorKind::PermissionDenied`] when the directory is not writable.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let mut fifo = ipc_pipe::Fifo::create_new(dir.path().join("f"))?;
+    /// fifo.unlink()?;
+    /// assert!(!fifo.path().exists());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn unlink(&mut self) -> Result<()> {
+        self.ownership.take_removal();
+        self.remove_if_ours()
+    }
+
+    /// The shared body of the constructors.
+    fn make(path: PathBuf, mode: OpenMode, permissions: Permissions) -> Result<Self> {
+        let created = match mode {
+            OpenMode::Open => false,
+            OpenMode::CreateNew | OpenMode::OpenOrCreate => {
+                // Created owner-only; the exact bits are set below through the descriptor.
+                match rustix::fs::mkfifoat(CWD, &path, Mode::RUSR | Mode::WUSR) {
+                    Ok(()) => true,
+                    Err(Errno::EXIST) if mode == OpenMode::OpenOrCreate => false,
+                    Err(errno) => {
+                        return Err(Error::from_errno("mkfifo", path.as_path(), errno));
+                    }
+                }
+            }
+        };
+        let result = Self::validate(&path).and_then(|(node, stat)| {
+            if created {
+                apply_permissions(&node, &path, permissions)?;
+            }
+            Ok((stat.st_dev, stat.st_ino))
+        });
+        match result {
+            Ok(identity) => Ok(Self {
+                path,
+                ownership: Ownership::created(created),
+                identity,
+            }),
+            Err(err) => {
+                if created {
+                    // Best effort: the node we made must not outlive the failed constructor.
+                    let _ = rustix::fs::unlink(&path);
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// Opens the node at `path` as an `O_PATH` descriptor without following a symbolic link,
+    /// and checks with `fstat` that it is a FIFO. The descriptor pins the inode, so later opens
+    /// through it reach exactly the node that was checked.
+    pub(super) fn validate(path: &Path) -> Result<(OwnedFd, Stat)> {
+        let node = rustix::fs::open(
+            path,
+            OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|errno| Error::from_errno_creating_fd("fifo_open", path, errno))?;
+        let stat =
+            rustix::fs::fstat(&node).map_err(|errno| Error::from_errno("fstat", path, errno))?;
+        match FileType::from_raw_mode(stat.st_mode) {
+            FileType::Fifo => Ok((node, stat)),
+            FileType::Symlink => Err(Error::new(ErrorKind::PermissionDenied, "fifo_open")
+                .with_object(path)
+                .with_detail("is a symbolic link; FIFOs are opened with O_NOFOLLOW")),
+            other => Err(Error::new(ErrorKind::WrongObjectType, "fifo_open")
+                .with_object(path)
+                .with_detail(format!("is a {}, not a FIFO", describe(other)))),
+        }
+    }
+
+    /// Removes the node if the path still names the node this handle validated.
+    fn remove_if_ours(&self) -> Result<()> {
+        let stat = rustix::fs::lstat(&self.path)
+            .map_err(|errno| Error::from_errno("unlink", self.path.as_path(), errno))?;
+        if (stat.st_dev, stat.st_ino) != self.identity {
+            return Err(Error::new(ErrorKind::WrongObjectType, "unlink")
+                .with_object(self.path.as_path())
+                .with_detail(
+                    "another node has replaced the FIFO at this path; it was left alone",
+                ));
+        }
+        rustix::fs::unlink(&self.path)
+            .map_err(|errno| Error::from_errno("unlink", self.path.as_path(), errno))
+    }
+}
+
+impl Drop for Fifo {
+    fn drop(&mut self) {
+        if self.ownership.take_removal() {
+            // A drop cannot report; a node that is already gone or was replaced is left as is.
+            let _ = self.remove_if_ours();
+        }
+    }
+}
+
+impl fmt::Debug for Fifo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Fifo")
+            .field("path", &self.path)
+            .field("ownership", &self.ownership)
+            .finish()
+    }
+}
+
+/// Sets exactly `permissions` on the new node. `fchmod(2)` refuses an `O_PATH` descriptor, so
+/// the mode is set through the descriptor's `/proc/self/fd` link, which names the very inode
+/// that was validated; without `/proc`, a non-blocking read-only open gives a descriptor
+/// `fchmod` accepts (it cannot block, and nobody can be waiting on a node this call created).
+fn apply_permissions(node: &OwnedFd, path: &Path, permissions: Permissions) -> Result<()> {
+    use std::os::fd::AsRawFd;
+    let link = format!("/proc/self/fd/{}", node.as_raw_fd());
+    match rustix::fs::chmod(link.as_str(), Mode::from_raw_mode(permissions.mode())) {
+        Ok(()) => Ok(()),
+        Err(Errno::NOENT) => {
+            let fd = rustix::fs::open(
+                path,
+                OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(|errno| Error::from_errno_creating_fd("fifo_open", path, errno))?;
+            permissions.apply(fd.as_fd(), "fchmod", path)
+        }
+        Err(errno) => Err(Error::from_errno("fchmod", path, errno)),
+    }
+}
+
+fn describe(file_type: FileType) -> &'static str {
+    match file_type {
+        FileType::RegularFile => "regular file",
+        FileType::Directory => "directory",
+        FileType::Socket => "socket",
+        FileType::CharacterDevice => "character device",
+        FileType::BlockDevice => "block device",
+        FileType::Symlink => "symbolic link",
+        FileType::Fifo => "FIFO",
+        _ => "file of unknown type",
+    }
+}
