@@ -391,7 +391,7 @@ mod tests {
             let bytes = encode(&payloads);
             let mut sut = FrameReader::new(&bytes[..]);
             for payload in &payloads {
-                prop_assert_eq!(sut.recv().unwrap().as_ref(), Some(payload));
+                prop_assert_eq!(sut.recv().unwrap(), Some(payload.clone()));
             }
             prop_assert_eq!(sut.recv().unwrap(), None);
         }
@@ -407,7 +407,7 @@ mod tests {
             let mut sut = FrameReader::new(&bytes[..cut]);
             let whole = boundaries.iter().filter(|&&end| end <= cut).count();
             for payload in &payloads[..whole] {
-                prop_assert_eq!(sut.recv().unwrap().as_ref(), Some(payload));
+                prop_assert_eq!(sut.recv().unwrap(), Some(payload.clone()));
             }
             let next = sut.recv();
             if cut == 0 || boundaries.contains(&cut) {

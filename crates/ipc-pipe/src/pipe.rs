@@ -28,7 +28,7 @@ use crate::{Reader, Writer};
 /// use std::process::{Command, Stdio};
 ///
 /// let (reader, writer) = ipc_pipe::pipe()?;
-/// let mut child = Command::new("cat").stdin(Stdio::from(reader)).stdout(Stdio::piped()).spawn()?;
+/// let child = Command::new("cat").stdin(Stdio::from(reader)).stdout(Stdio::piped()).spawn()?;
 /// writer.write_all(b"Hello from parent!")?;
 /// drop(writer); // the child sees end of input
 /// let output = child.wait_with_output()?;
