@@ -42,9 +42,11 @@ pub const PIPE_BUF: usize = rustix::pipe::PIPE_BUF;
 ///
 /// # SIGPIPE
 ///
-/// Each write blocks `SIGPIPE` in the calling thread for its duration; if the write fails with
-/// `EPIPE`, the pending signal is consumed before the thread's mask is restored. A `SIGPIPE`
-/// that some other source sent to this thread at that same moment is consumed with it.
+/// When `SIGPIPE` is ignored (as in Rust programs by default), a write to a readerless pipe
+/// simply fails with `EPIPE`. Otherwise each write blocks `SIGPIPE` in the calling thread for
+/// its duration; if the write fails with `EPIPE`, the pending signal is consumed before the
+/// thread's mask is restored. [`SigpipeProtection`](crate::SigpipeProtection) explains the
+/// choice, its cost, and the one case that needs a call from the program.
 ///
 /// # Close-on-exec
 ///
