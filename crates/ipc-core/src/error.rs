@@ -1,12 +1,13 @@
 //! The one error type of the workspace.
 
+use rustix::io::Errno;
 use std::borrow::Cow;
 use std::fmt;
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
-use std::path::Path;
 
-use rustix::io::Errno;
+use crate::errno::errno_name;
+use crate::limit::Limit;
+use crate::object::Object;
 
 /// A specialised [`Result`](std::result::Result) whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -114,233 +115,6 @@ impl ErrorKind {
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-/// The object an operation was applied to, as shown in an error.
-///
-/// # Examples
-///
-/// ```
-/// use ipc_core::Object;
-///
-/// assert_eq!(Object::from("/jobs").to_string(), "/jobs");
-/// assert_eq!(Object::Fd(7).to_string(), "fd 7");
-/// assert_eq!(Object::Key(0x42).to_string(), "key 0x00000042");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Object {
-    /// A POSIX object name or other textual identifier.
-    Name(Box<str>),
-    /// A filesystem path (a FIFO, a socket, a mapped file).
-    Path(Box<Path>),
-    /// A file descriptor.
-    Fd(RawFd),
-    /// A System V IPC key.
-    Key(i32),
-}
-
-impl Object {
-    /// The object for a borrowed descriptor.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::os::fd::AsFd;
-    ///
-    /// let stdin = std::io::stdin();
-    /// assert_eq!(ipc_core::Object::fd(stdin.as_fd()).to_string(), "fd 0");
-    /// ```
-    pub fn fd(fd: BorrowedFd<'_>) -> Self {
-        Self::Fd(fd.as_raw_fd())
-    }
-}
-
-impl fmt::Display for Object {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Name(name) => f.write_str(name),
-            Self::Path(path) => write!(f, "{}", path.display()),
-            Self::Fd(fd) => write!(f, "fd {fd}"),
-            Self::Key(key) => write!(f, "key {key:#010x}"),
-        }
-    }
-}
-
-impl From<&str> for Object {
-    fn from(name: &str) -> Self {
-        Self::Name(name.into())
-    }
-}
-
-impl From<String> for Object {
-    fn from(name: String) -> Self {
-        Self::Name(name.into_boxed_str())
-    }
-}
-
-impl From<&Path> for Object {
-    fn from(path: &Path) -> Self {
-        Self::Path(path.into())
-    }
-}
-
-impl From<BorrowedFd<'_>> for Object {
-    fn from(fd: BorrowedFd<'_>) -> Self {
-        Self::fd(fd)
-    }
-}
-
-/// Whose limit a [`Limit`] is.
-///
-/// # Examples
-///
-/// ```
-/// assert_eq!(ipc_core::LimitScope::SystemWide.to_string(), "system-wide");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum LimitScope {
-    /// A resource limit of this process (`RLIMIT_*`), raised with `setrlimit` or `ulimit`.
-    PerProcess,
-    /// A limit charged to the user across processes.
-    PerUser,
-    /// A system-wide tunable, usually under `/proc/sys`.
-    SystemWide,
-}
-
-impl fmt::Display for LimitScope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::PerProcess => "per-process",
-            Self::PerUser => "per-user",
-            Self::SystemWide => "system-wide",
-        })
-    }
-}
-
-/// The limit behind a [`ErrorKind::LimitReached`] error: which knob, whose, and its value now.
-///
-/// # Examples
-///
-/// ```
-/// use ipc_core::{Limit, LimitScope};
-///
-/// let limit = Limit::new("/proc/sys/fs/pipe-max-size", LimitScope::SystemWide).with_current(1 << 20);
-/// assert_eq!(limit.current(), Some(1 << 20));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Limit {
-    knob: &'static str,
-    scope: LimitScope,
-    current: Option<u64>,
-}
-
-impl Limit {
-    /// A limit set by `knob` (a `/proc/sys` path or an `RLIMIT_*` name).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let limit = ipc_core::Limit::new("RLIMIT_NOFILE", ipc_core::LimitScope::PerProcess);
-    /// assert_eq!(limit.knob(), "RLIMIT_NOFILE");
-    /// ```
-    pub fn new(knob: &'static str, scope: LimitScope) -> Self {
-        Self {
-            knob,
-            scope,
-            current: None,
-        }
-    }
-
-    /// The limit behind a failure to get a new descriptor, for `EMFILE` (the per-process
-    /// `RLIMIT_NOFILE`, with its soft value) and `ENFILE` (the system-wide
-    /// `/proc/sys/fs/file-max`); `None` for any other error.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use ipc_core::Limit;
-    /// use rustix::io::Errno;
-    ///
-    /// let limit = Limit::for_descriptors(Errno::MFILE).unwrap();
-    /// assert_eq!(limit.knob(), "RLIMIT_NOFILE");
-    /// assert!(limit.current().is_some());
-    /// assert!(Limit::for_descriptors(Errno::PIPE).is_none());
-    /// ```
-    pub fn for_descriptors(errno: Errno) -> Option<Self> {
-        match errno {
-            Errno::MFILE => {
-                let limit = Self::new("RLIMIT_NOFILE", LimitScope::PerProcess);
-                let current = rustix::process::getrlimit(rustix::process::Resource::Nofile).current;
-                Some(match current {
-                    Some(value) => limit.with_current(value),
-                    None => limit,
-                })
-            }
-            Errno::NFILE => {
-                let limit = Self::new("/proc/sys/fs/file-max", LimitScope::SystemWide);
-                let current = std::fs::read_to_string("/proc/sys/fs/file-max")
-                    .ok()
-                    .and_then(|text| text.trim().parse().ok());
-                Some(match current {
-                    Some(value) => limit.with_current(value),
-                    None => limit,
-                })
-            }
-            _ => None,
-        }
-    }
-
-    /// Records the limit's value at the time of the error.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let limit = ipc_core::Limit::new("RLIMIT_NOFILE", ipc_core::LimitScope::PerProcess).with_current(1024);
-    /// assert_eq!(limit.current(), Some(1024));
-    /// ```
-    #[must_use]
-    pub fn with_current(mut self, value: u64) -> Self {
-        self.current = Some(value);
-        self
-    }
-
-    /// The knob that raises the limit.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let limit = ipc_core::Limit::new("/proc/sys/fs/mqueue/msg_max", ipc_core::LimitScope::SystemWide);
-    /// assert!(limit.knob().ends_with("msg_max"));
-    /// ```
-    pub fn knob(&self) -> &'static str {
-        self.knob
-    }
-
-    /// Whose limit it is.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use ipc_core::{Limit, LimitScope};
-    /// assert_eq!(Limit::new("RLIMIT_NOFILE", LimitScope::PerProcess).scope(), LimitScope::PerProcess);
-    /// ```
-    pub fn scope(&self) -> LimitScope {
-        self.scope
-    }
-
-    /// The limit's value when the error happened, if it could be read.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use ipc_core::{Limit, LimitScope};
-    /// assert_eq!(Limit::new("RLIMIT_NOFILE", LimitScope::PerProcess).current(), None);
-    /// ```
-    pub fn current(&self) -> Option<u64> {
-        self.current
     }
 }
 
@@ -695,55 +469,6 @@ fn kind_of(errno: Errno) -> ErrorKind {
     }
 }
 
-/// The symbolic name of the error numbers this workspace meets, for `Display`.
-fn errno_name(code: i32) -> Option<&'static str> {
-    Some(match code {
-        libc::EPERM => "EPERM",
-        libc::ENOENT => "ENOENT",
-        libc::EINTR => "EINTR",
-        libc::EIO => "EIO",
-        libc::ENXIO => "ENXIO",
-        libc::E2BIG => "E2BIG",
-        libc::EBADF => "EBADF",
-        libc::EAGAIN => "EAGAIN",
-        libc::ENOMEM => "ENOMEM",
-        libc::EACCES => "EACCES",
-        libc::EFAULT => "EFAULT",
-        libc::EBUSY => "EBUSY",
-        libc::EEXIST => "EEXIST",
-        libc::ENOTDIR => "ENOTDIR",
-        libc::EISDIR => "EISDIR",
-        libc::EINVAL => "EINVAL",
-        libc::ENFILE => "ENFILE",
-        libc::EMFILE => "EMFILE",
-        libc::EFBIG => "EFBIG",
-        libc::ENOSPC => "ENOSPC",
-        libc::ESPIPE => "ESPIPE",
-        libc::EROFS => "EROFS",
-        libc::EPIPE => "EPIPE",
-        libc::ERANGE => "ERANGE",
-        libc::EDEADLK => "EDEADLK",
-        libc::ENAMETOOLONG => "ENAMETOOLONG",
-        libc::ENOSYS => "ENOSYS",
-        libc::ELOOP => "ELOOP",
-        libc::ENOMSG => "ENOMSG",
-        libc::EIDRM => "EIDRM",
-        libc::EOWNERDEAD => "EOWNERDEAD",
-        libc::ENOTRECOVERABLE => "ENOTRECOVERABLE",
-        libc::EMSGSIZE => "EMSGSIZE",
-        libc::EOPNOTSUPP => "EOPNOTSUPP",
-        libc::EADDRINUSE => "EADDRINUSE",
-        libc::ECONNRESET => "ECONNRESET",
-        libc::ENOTCONN => "ENOTCONN",
-        libc::ECONNREFUSED => "ECONNREFUSED",
-        libc::ETIMEDOUT => "ETIMEDOUT",
-        libc::EDQUOT => "EDQUOT",
-        libc::ESRCH => "ESRCH",
-        libc::ECHILD => "ECHILD",
-        _ => return None,
-    })
-}
-
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = &*self.inner;
@@ -762,8 +487,8 @@ impl fmt::Display for Error {
             write!(f, ": {detail}")?;
         }
         if let Some(limit) = &inner.limit {
-            write!(f, ": {} limit {}", limit.scope, limit.knob)?;
-            if let Some(current) = limit.current {
+            write!(f, ": {} limit {}", limit.scope(), limit.knob())?;
+            if let Some(current) = limit.current() {
                 write!(f, " is {current}")?;
             }
             f.write_str("; raise it there")?;
@@ -807,6 +532,7 @@ impl From<Error> for io::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::LimitScope;
     use std::error::Error as _;
 
     #[test]

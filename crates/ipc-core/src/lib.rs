@@ -18,8 +18,11 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod deadline;
+mod errno;
 mod error;
+mod limit;
 mod name;
+mod object;
 mod open;
 mod readiness;
 mod region;
@@ -27,8 +30,10 @@ mod region;
 pub mod testing;
 
 pub use deadline::{Deadline, Wait};
-pub use error::{Error, ErrorKind, Limit, LimitScope, Object, Result};
+pub use error::{Error, ErrorKind, Result};
+pub use limit::{Limit, LimitScope};
 pub use name::{ObjectName, SOCKET_PATH_MAX, TEST_PREFIX, check_socket_path, unique_name};
+pub use object::Object;
 pub use open::{OpenMode, Ownership, Permissions};
 pub use readiness::wait_ready;
 pub use region::SharedRegion;

@@ -5,7 +5,8 @@ use std::os::fd::BorrowedFd;
 
 use rustix::fs::Mode;
 
-use crate::error::{Error, ErrorKind, Object, Result};
+use crate::error::{Error, ErrorKind, Result};
+use crate::object::Object;
 
 /// How a named object is reached: created exclusively, opened, or either.
 ///

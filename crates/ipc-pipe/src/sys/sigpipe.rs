@@ -17,7 +17,10 @@
 //! Standard signals do not queue, so consuming one may also consume a `SIGPIPE` that some
 //! other source had left pending on this thread at the same moment; the write's `EPIPE`
 //! carries the same news.
-#![allow(unsafe_code, reason = "sigaction, pthread_sigmask and sigtimedwait have no safe wrapper in rustix")]
+#![allow(
+    unsafe_code,
+    reason = "sigaction, pthread_sigmask and sigtimedwait have no safe wrapper in rustix"
+)]
 
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -39,7 +42,10 @@ const ALWAYS: u8 = 3;
 /// at the next write.
 pub(crate) fn set_policy(always: bool) {
     // Relaxed: the policy is one word read on its own; no other memory depends on it.
-    POLICY.store(if always { ALWAYS } else { AUTO_UNKNOWN }, Ordering::Relaxed);
+    POLICY.store(
+        if always { ALWAYS } else { AUTO_UNKNOWN },
+        Ordering::Relaxed,
+    );
 }
 
 /// Whether the policy guards every write (`Always`).
@@ -52,7 +58,9 @@ pub(crate) fn policy_is_always() -> bool {
 /// the `Auto` policy, otherwise with `SIGPIPE` blocked in the calling thread, consuming the
 /// signal the write raised if it failed with `EPIPE`, and restoring the thread's mask.
 #[inline]
-pub(crate) fn without_sigpipe<T>(write: impl FnOnce() -> rustix::io::Result<T>) -> rustix::io::Result<T> {
+pub(crate) fn without_sigpipe<T>(
+    write: impl FnOnce() -> rustix::io::Result<T>,
+) -> rustix::io::Result<T> {
     if !guard_needed() {
         let result = write();
         if matches!(result, Err(Errno::PIPE)) {
@@ -76,9 +84,18 @@ fn guard_needed() -> bool {
     match POLICY.load(Ordering::Relaxed) {
         AUTO_IGNORED => false,
         AUTO_UNKNOWN => {
-            let decided = if disposition_is_ignore() { AUTO_IGNORED } else { AUTO_GUARDED };
+            let decided = if disposition_is_ignore() {
+                AUTO_IGNORED
+            } else {
+                AUTO_GUARDED
+            };
             // Only an undecided Auto policy is replaced; a concurrent set_policy wins.
-            let _ = POLICY.compare_exchange(AUTO_UNKNOWN, decided, Ordering::Relaxed, Ordering::Relaxed);
+            let _ = POLICY.compare_exchange(
+                AUTO_UNKNOWN,
+                decided,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
             decided != AUTO_IGNORED
         }
         _ => true,
@@ -90,7 +107,12 @@ fn guard_needed() -> bool {
 #[cold]
 fn recheck_after_epipe() {
     if !disposition_is_ignore() {
-        let _ = POLICY.compare_exchange(AUTO_IGNORED, AUTO_GUARDED, Ordering::Relaxed, Ordering::Relaxed);
+        let _ = POLICY.compare_exchange(
+            AUTO_IGNORED,
+            AUTO_GUARDED,
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
     }
 }
 
@@ -138,7 +160,8 @@ impl Drop for Blocked {
         if let Some(previous) = &self.previous {
             // SAFETY: `previous` is the initialised mask pthread_sigmask returned; a null old
             // set is allowed.
-            let rc = unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, previous, std::ptr::null_mut()) };
+            let rc =
+                unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, previous, std::ptr::null_mut()) };
             debug_assert_eq!(rc, 0);
         }
     }
@@ -161,7 +184,10 @@ fn sigpipe_set() -> libc::sigset_t {
 #[cold]
 fn consume_pending() {
     let set = sigpipe_set();
-    let zero = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let zero = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     loop {
         // SAFETY: `set` and `zero` are initialised; a null siginfo pointer is allowed.
         let rc = unsafe { libc::sigtimedwait(&set, std::ptr::null_mut(), &zero) };
