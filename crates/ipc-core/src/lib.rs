@@ -12,11 +12,13 @@
 //!   conversion to `CLOCK_REALTIME` for the calls that need it.
 //! - [`wait_ready`]: bounded readiness waits on a descriptor (`poll`).
 //! - [`SharedRegion`]: the contract of a mapping shared between processes.
+//! - [`ChildFds`]: descriptors handed to a child process at fixed numbers.
 //!
 //! With the `testing` feature, [`testing`] re-executes a test binary as a child process in a
 //! named role, so cross-process tests use real processes without `fork()`ing the test harness.
 #![doc(test(attr(deny(warnings))))]
 
+mod child_fds;
 mod deadline;
 mod errno;
 mod error;
@@ -26,9 +28,11 @@ mod object;
 mod open;
 mod readiness;
 mod region;
+mod sys;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use child_fds::ChildFds;
 pub use deadline::{Deadline, Wait};
 pub use error::{Error, ErrorKind, Result};
 pub use limit::{Limit, LimitScope};

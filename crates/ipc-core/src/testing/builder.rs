@@ -12,7 +12,6 @@ use super::context::ChildContext;
 use super::protocol::{
     ARGS_ENV, FDS_ENV, REPORT_FD, REPORT_FD_ENV, ROLE_ENV, check_target, encode_args, encode_fds,
 };
-use super::sys;
 
 /// Configures and spawns a re-executed child: the current test binary, running only the
 /// current test, with [`ROLE_ENV`](super::ROLE_ENV) naming its role.
@@ -248,7 +247,7 @@ impl ChildBuilder {
 
         let mut fds = self.fds;
         fds.push((report_writer, REPORT_FD));
-        let inner = sys::spawn_with_fds(&mut cmd, &fds)?;
+        let inner = crate::sys::child_fds::spawn_with_fds(&mut cmd, &fds)?;
         // Our copies close here, the report pipe's write end among them, so the parent sees end
         // of file once the child (the only other holder) exits.
         drop(fds);
