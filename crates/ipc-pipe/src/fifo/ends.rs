@@ -231,7 +231,7 @@ impl Fifo {
     }
 
     fn open_end(&self, end: End, wait: Wait, operation: &'static str) -> Result<OwnedFd> {
-        let (node, _) = Self::validate(self.path())?;
+        let (node, _) = self.revalidate()?;
         let link = format!("/proc/self/fd/{}", node.as_raw_fd());
         let error = |errno: Errno| self.open_error(operation, end, errno);
         match wait {

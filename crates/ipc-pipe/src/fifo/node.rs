@@ -61,6 +61,31 @@ pub struct Fifo {
     ownership: Ownership,
     /// Device and inode of the node, so a drop never removes a node that replaced ours.
     identity: (u64, u64),
+    /// Who may own the node for this handle to use it.
+    owner: Owner,
+}
+
+/// Whose FIFO a handle accepts when it opens an existing node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Owner {
+    /// The caller's effective user, or root.
+    #[default]
+    SelfOrRoot,
+    /// This user id, or root.
+    Uid(u32),
+    /// Anyone.
+    Any,
+}
+
+impl Owner {
+    fn accepts(self, uid: u32) -> bool {
+        uid == 0
+            || match self {
+                Self::SelfOrRoot => uid == rustix::process::geteuid().as_raw(),
+                Self::Uid(trusted) => uid == trusted,
+                Self::Any => true,
+            }
+    }
 }
 
 /// Options for creating a FIFO: the permission bits of a new node.
@@ -81,6 +106,7 @@ pub struct Fifo {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FifoBuilder {
     permissions: Permissions,
+    owner: Owner,
 }
 
 impl FifoBuilder {
@@ -100,6 +126,59 @@ impl FifoBuilder {
         self
     }
 
+    /// Accepts an existing FIFO owned by `uid` (or root) instead of the caller's own user, for
+    /// a node another user's service made for this one to write into.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let made = ipc_pipe::Fifo::create_new(dir.path().join("f"))?;
+    /// let me = rustix::process::geteuid().as_raw();
+    /// let _fifo = ipc_pipe::Fifo::builder().trust_owner(me).open(made.path())?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn trust_owner(mut self, uid: u32) -> Self {
+        self.owner = Owner::Uid(uid);
+        self
+    }
+
+    /// Accepts an existing FIFO whoever owns it. Another user's FIFO can be read by them too,
+    /// or replaced by them; use it only where that is the design.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let made = ipc_pipe::Fifo::create_new(dir.path().join("f"))?;
+    /// let _fifo = ipc_pipe::Fifo::builder().trust_any_owner().open(made.path())?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn trust_any_owner(mut self) -> Self {
+        self.owner = Owner::Any;
+        self
+    }
+
+    /// Takes the existing FIFO at `path`, with the owner this builder trusts.
+    ///
+    /// # Errors
+    ///
+    /// As [`Fifo::open`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let made = ipc_pipe::Fifo::create_new(dir.path().join("f"))?;
+    /// let _fifo = ipc_pipe::Fifo::builder().open(made.path())?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open(self, path: impl Into<PathBuf>) -> Result<Fifo> {
+        Fifo::make(path.into(), OpenMode::Open, self)
+    }
+
     /// Creates the FIFO at `path`; fails if anything exists there.
     ///
     /// # Errors
@@ -114,11 +193,11 @@ impl FifoBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn create_new(self, path: impl Into<PathBuf>) -> Result<Fifo> {
-        Fifo::make(path.into(), OpenMode::CreateNew, self.permissions)
+        Fifo::make(path.into(), OpenMode::CreateNew, self)
     }
 
     /// Creates the FIFO at `path`, or takes the FIFO already there (whose mode is left as it
-    /// is).
+    /// is, and whose owner must be one this builder trusts).
     ///
     /// # Errors
     ///
@@ -132,7 +211,7 @@ impl FifoBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn open_or_create(self, path: impl Into<PathBuf>) -> Result<Fifo> {
-        Fifo::make(path.into(), OpenMode::OpenOrCreate, self.permissions)
+        Fifo::make(path.into(), OpenMode::OpenOrCreate, self)
     }
 }
 
@@ -202,13 +281,15 @@ impl Fifo {
         Self::builder().open_or_create(path)
     }
 
-    /// Takes the existing FIFO at `path`, checked to be a FIFO and not a symbolic link. The
+    /// Takes the existing FIFO at `path`, checked to be a FIFO, not a symbolic link, and owned
+    /// by the caller's effective user or root ([`FifoBuilder::trust_owner`] names another). The
     /// handle never removes the node on drop.
     ///
     /// # Errors
     ///
     /// [`ErrorKind::NotFound`] when nothing is at the path; [`ErrorKind::WrongObjectType`]
-    /// when it is not a FIFO; [`ErrorKind::PermissionDenied`] for a symbolic link.
+    /// when it is not a FIFO; [`ErrorKind::PermissionDenied`] for a symbolic link or a node
+    /// owned by an untrusted user.
     ///
     /// # Examples
     ///
@@ -222,7 +303,7 @@ impl Fifo {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn open(path: impl Into<PathBuf>) -> Result<Self> {
-        Self::make(path.into(), OpenMode::Open, Permissions::default())
+        Self::builder().open(path)
     }
 
     /// The node's path.
@@ -281,7 +362,7 @@ impl Fifo {
     }
 
     /// The shared body of the constructors.
-    fn make(path: PathBuf, mode: OpenMode, permissions: Permissions) -> Result<Self> {
+    fn make(path: PathBuf, mode: OpenMode, options: FifoBuilder) -> Result<Self> {
         let created = match mode {
             OpenMode::Open => false,
             OpenMode::CreateNew | OpenMode::OpenOrCreate => {
@@ -295,9 +376,9 @@ impl Fifo {
                 }
             }
         };
-        let result = Self::validate(&path).and_then(|(node, stat)| {
+        let result = Self::validate(&path, options.owner).and_then(|(node, stat)| {
             if created {
-                apply_permissions(&node, &path, permissions)?;
+                apply_permissions(&node, &path, options.permissions)?;
             }
             Ok((stat.st_dev, stat.st_ino))
         });
@@ -306,6 +387,7 @@ impl Fifo {
                 path,
                 ownership: Ownership::created(created),
                 identity,
+                owner: options.owner,
             }),
             Err(err) => {
                 if created {
@@ -318,9 +400,9 @@ impl Fifo {
     }
 
     /// Opens the node at `path` as an `O_PATH` descriptor without following a symbolic link,
-    /// and checks with `fstat` that it is a FIFO. The descriptor pins the inode, so later opens
-    /// through it reach exactly the node that was checked.
-    pub(super) fn validate(path: &Path) -> Result<(OwnedFd, Stat)> {
+    /// and checks with `fstat` that it is a FIFO whose owner `owner` accepts. The descriptor
+    /// pins the inode, so later opens through it reach exactly the node that was checked.
+    fn validate(path: &Path, owner: Owner) -> Result<(OwnedFd, Stat)> {
         let node = rustix::fs::open(
             path,
             OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
@@ -330,7 +412,13 @@ impl Fifo {
         let stat =
             rustix::fs::fstat(&node).map_err(|errno| Error::from_errno("fstat", path, errno))?;
         match FileType::from_raw_mode(stat.st_mode) {
-            FileType::Fifo => Ok((node, stat)),
+            FileType::Fifo if owner.accepts(stat.st_uid) => Ok((node, stat)),
+            FileType::Fifo => Err(Error::new(ErrorKind::PermissionDenied, "fifo_open")
+                .with_object(path)
+                .with_detail(format!(
+                    "is owned by uid {}, a user this handle does not trust (see FifoBuilder::trust_owner)",
+                    stat.st_uid
+                ))),
             FileType::Symlink => Err(Error::new(ErrorKind::PermissionDenied, "fifo_open")
                 .with_object(path)
                 .with_detail("is a symbolic link; FIFOs are opened with O_NOFOLLOW")),
@@ -338,6 +426,11 @@ impl Fifo {
                 .with_object(path)
                 .with_detail(format!("is a {}, not a FIFO", describe(other)))),
         }
+    }
+
+    /// Validates the node again for this handle (`O_PATH` descriptor and `fstat`).
+    pub(super) fn revalidate(&self) -> Result<(OwnedFd, Stat)> {
+        Self::validate(&self.path, self.owner)
     }
 
     /// Removes the node if the path still names the node this handle validated.
