@@ -17,7 +17,8 @@ use crate::sys::sigpipe;
 ///   A program that changes the disposition away from `SIG_IGN` **after** its first pipe write
 ///   must call [`set_sigpipe_protection`] again (with either policy) so the disposition is
 ///   read anew; until then an `EPIPE` would deliver the signal under the new disposition.
-///   (The first `EPIPE` after such a change does switch later writes to the guarded path.)
+///   (If the new disposition is a handler, the first `EPIPE` after the change runs it once and
+///   switches later writes to the guarded path; under `SIG_DFL` that first `EPIPE` is fatal.)
 /// - [`Always`](Self::Always) guards every write whatever the disposition, for programs whose
 ///   signal setup changes at run time. It costs two `rt_sigprocmask` calls per write.
 ///

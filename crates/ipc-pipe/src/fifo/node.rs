@@ -59,6 +59,9 @@ use rustix::io::Errno;
 pub struct Fifo {
     path: PathBuf,
     ownership: Ownership,
+    /// The node's `O_PATH` descriptor, held for the handle's lifetime: it keeps the inode alive,
+    /// so its number cannot be handed to a new node while `identity` is compared against it.
+    _node: OwnedFd,
     /// Device and inode of the node, so a drop never removes a node that replaced ours.
     identity: (u64, u64),
     /// Who may own the node for this handle to use it.
@@ -380,10 +383,11 @@ impl Fifo {
             if created {
                 apply_permissions(&node, &path, options.permissions)?;
             }
-            Ok((stat.st_dev, stat.st_ino))
+            Ok((node, (stat.st_dev, stat.st_ino)))
         });
         match result {
-            Ok(identity) => Ok(Self {
+            Ok((node, identity)) => Ok(Self {
+                _node: node,
                 path,
                 ownership: Ownership::created(created),
                 identity,

@@ -1,0 +1,199 @@
+//! What the tests share: bounds, descriptor numbers, the spawn lock, a watchdog, and fill/drain
+//! helpers.
+
+use std::os::fd::RawFd;
+use std::process::Command;
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use ipc_core::ErrorKind;
+use ipc_core::testing::{Child, ChildBuilder, ChildContext};
+use ipc_pipe::{PIPE_BUF, Reader, Writer};
+use rustix::process::{Pid, PidfdFlags, Signal, pidfd_open, pidfd_send_signal};
+
+/// A bound for things that do happen; generous, because the machine may be busy building.
+pub(crate) const PATIENCE: Duration = Duration::from_secs(30);
+
+/// The timeout given to bounded calls that are expected to time out; they must take at least
+/// this long.
+pub(crate) const SHORT: Duration = Duration::from_millis(100);
+
+/// How long the parent watches for something that must not happen yet (a child still blocked
+/// must not report "done" within it).
+pub(crate) const QUIET: Duration = Duration::from_millis(200);
+
+/// Where a child finds the pipe end under test.
+pub(crate) const END_FD: RawFd = 10;
+
+/// Where a child finds a second descriptor: a control pipe, or a second end.
+pub(crate) const SECOND_FD: RawFd = 11;
+
+/// The byte [`fill`] writes; [`pattern`] never contains it.
+pub(crate) const FILL_BYTE: u8 = 0xFE;
+
+/// Held by whoever is spawning a process in this test binary.
+static SPAWN: Mutex<()> = Mutex::new(());
+
+/// The right to spawn: every process this binary starts is spawned through one, and the ends
+/// handed to a child are made and closed again while it is held.
+///
+/// `fork` copies every descriptor of the process, close-on-exec or not, and the copy lives
+/// until the new process reaches `exec`, which on a loaded machine can take longer than a whole
+/// test of another thread. A write end handed to a child and copied that way by another test's
+/// spawn keeps the pipe from reaching end of input when the child dies, and a read end keeps
+/// writes from failing with `PeerGone`, so the tests that check exactly that would fail now and
+/// then. Holding this lock from creating an end until closing this process's copy leaves no
+/// other spawn a chance to copy it. A test also holds it while the library keeps descriptors of
+/// its own open for a moment (a bounded FIFO open) when it then checks that no peer is left.
+///
+/// ```text
+/// let spawner = Spawner::lock();
+/// let (sut, writer) = pipe().unwrap();
+/// let mut child = spawner.spawn(ChildBuilder::new("writer").inherit_fd(&writer, END_FD));
+/// drop((writer, spawner));
+/// ```
+#[derive(Debug)]
+pub(crate) struct Spawner {
+    _guard: MutexGuard<'static, ()>,
+}
+
+impl Spawner {
+    /// Waits for the right to spawn.
+    pub(crate) fn lock() -> Self {
+        Self {
+            _guard: SPAWN.lock().unwrap_or_else(PoisonError::into_inner),
+        }
+    }
+
+    /// Spawns a re-executed child.
+    pub(crate) fn spawn(&self, builder: ChildBuilder) -> Child {
+        builder.spawn().expect("spawning a child")
+    }
+
+    /// Spawns a program.
+    pub(crate) fn command(&self, command: &mut Command) -> std::process::Child {
+        command.spawn().expect("spawning a program")
+    }
+}
+
+/// Parks a child role until the parent kills it.
+pub(crate) fn park_forever() -> ! {
+    loop {
+        thread::park();
+    }
+}
+
+/// The write end the parent placed at `target`.
+pub(crate) fn take_writer(ctx: &ChildContext, target: RawFd) -> Writer {
+    Writer::from(ctx.take_fd(target))
+}
+
+/// The read end the parent placed at `target`.
+pub(crate) fn take_reader(ctx: &ChildContext, target: RawFd) -> Reader {
+    Reader::from(ctx.take_fd(target))
+}
+
+/// In a child: blocks until the parent closes the control pipe at `target` (end of input is
+/// the "go" signal, which reaches every child holding a copy at once).
+pub(crate) fn wait_for_go(ctx: &ChildContext, target: RawFd) {
+    let control = take_reader(ctx, target);
+    let mut byte = [0_u8; 1];
+    while control.read(&mut byte).expect("reading the control pipe") != 0 {}
+}
+
+/// Fills the pipe with whole pages through `try_write` until it reports `WouldBlock`, and
+/// returns the bytes written. Whoever holds the read end must not be reading.
+///
+/// # Panics
+///
+/// If any other error comes, or if more than the capacity goes in (someone is draining).
+pub(crate) fn fill(sut: &Writer) -> usize {
+    let page = [FILL_BYTE; PIPE_BUF];
+    let capacity = sut.capacity().expect("capacity");
+    let mut total = 0;
+    loop {
+        match sut.try_write(&page) {
+            Ok(n) => total += n,
+            Err(err) if err.kind() == ErrorKind::WouldBlock => return total,
+            Err(err) => panic!("filling the pipe after {total} bytes: {err}"),
+        }
+        assert!(
+            total <= capacity,
+            "{total} bytes went into a pipe of {capacity} without WouldBlock"
+        );
+    }
+}
+
+/// Reads with blocking `read` until end of input. Bound it by the writers' lives (a
+/// [`Watchdog`] on the child that holds the write end).
+pub(crate) fn read_all(reader: &Reader) -> Vec<u8> {
+    let mut got = Vec::new();
+    let mut buf = vec![0_u8; 64 * 1024];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => return got,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(err) => panic!("reading after {} bytes: {err}", got.len()),
+        }
+    }
+}
+
+/// `len` bytes of a pattern that shows misplaced or missing bytes: byte `i` is `i % 251`.
+pub(crate) fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i % 251) as u8).collect()
+}
+
+/// Kills processes still running after [`PATIENCE`], unless dropped first.
+///
+/// A parent blocked on a pipe end whose other end a child holds returns once that child dies
+/// (end of input, or `PeerGone`), so the watchdog turns a hang into a failing assertion. The
+/// parent must not hold the other end itself. Signals go through pidfds, so they can never hit
+/// a recycled pid; create the watchdog after the children and drop it before them.
+#[derive(Debug)]
+pub(crate) struct Watchdog {
+    cancel: Option<Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Watchdog {
+    /// Guards the processes `pids` (children not yet reaped).
+    pub(crate) fn new(pids: impl IntoIterator<Item = u32>) -> Self {
+        let pidfds: Vec<_> = pids
+            .into_iter()
+            .map(|pid| {
+                let raw = Pid::from_raw(pid.cast_signed()).expect("a child's pid is positive");
+                (
+                    pid,
+                    pidfd_open(raw, PidfdFlags::empty()).expect("pidfd_open"),
+                )
+            })
+            .collect();
+        let (cancel, cancelled) = mpsc::channel::<()>();
+        let thread = thread::Builder::new()
+            .name("watchdog".to_owned())
+            .spawn(move || {
+                if let Err(RecvTimeoutError::Timeout) = cancelled.recv_timeout(PATIENCE) {
+                    for (pid, pidfd) in &pidfds {
+                        eprintln!("watchdog: pid {pid} outlived {PATIENCE:?}; killing it");
+                        let _ = pidfd_send_signal(pidfd, Signal::KILL);
+                    }
+                }
+            })
+            .expect("spawning the watchdog thread");
+        Self {
+            cancel: Some(cancel),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        drop(self.cancel.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
