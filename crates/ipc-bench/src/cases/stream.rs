@@ -1,0 +1,101 @@
+//! A link over a pair of byte streams (`ipc_pipe::Reader`/`Writer`), shared by every case built
+//! on pipes or FIFOs.
+
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, BorrowedFd};
+
+use ipc_pipe::{Reader, SigpipeProtection, Writer};
+
+use super::Link;
+use crate::measure::Duplex;
+use crate::sys;
+
+/// One reading and one writing stream to the other process.
+pub(crate) struct StreamLink {
+    reader: Reader,
+    writer: Writer,
+    protection: SigpipeProtection,
+}
+
+impl StreamLink {
+    /// A link that receives from `reader` and sends to `writer`; its API rounds run under the
+    /// process-wide `protection`.
+    pub(crate) fn new(reader: Reader, writer: Writer, protection: SigpipeProtection) -> Self {
+        Self {
+            reader,
+            writer,
+            protection,
+        }
+    }
+}
+
+impl Link for StreamLink {
+    type Api<'a> = ApiStream<'a>;
+    type Raw<'a> = RawStream<'a>;
+
+    fn api(&mut self) -> ApiStream<'_> {
+        let guarded = self.protection != SigpipeProtection::default();
+        if guarded {
+            ipc_pipe::set_sigpipe_protection(self.protection);
+        }
+        ApiStream {
+            reader: &mut self.reader,
+            writer: &mut self.writer,
+            guarded,
+        }
+    }
+
+    fn raw(&mut self) -> RawStream<'_> {
+        RawStream {
+            reader: self.reader.as_fd(),
+            writer: self.writer.as_fd(),
+        }
+    }
+}
+
+/// The API side: `Read::read_exact` and `Write::write_all` on the project's handles. A link
+/// with a non-default [`SigpipeProtection`] sets it for the round and restores the default when
+/// the round ends (outside the timed region), since the setting is process-wide.
+pub(crate) struct ApiStream<'a> {
+    reader: &'a mut Reader,
+    writer: &'a mut Writer,
+    guarded: bool,
+}
+
+impl Drop for ApiStream<'_> {
+    fn drop(&mut self) {
+        if self.guarded {
+            ipc_pipe::set_sigpipe_protection(SigpipeProtection::default());
+        }
+    }
+}
+
+impl Duplex for ApiStream<'_> {
+    #[inline]
+    fn send(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.writer.write_all(buf)
+    }
+
+    #[inline]
+    fn recv(&mut self, buf: &mut [u8]) -> io::Result<()> {
+        self.reader.read_exact(buf)
+    }
+}
+
+/// The raw side: `libc::read`/`libc::write` loops on the same descriptors.
+pub(crate) struct RawStream<'a> {
+    reader: BorrowedFd<'a>,
+    writer: BorrowedFd<'a>,
+}
+
+impl Duplex for RawStream<'_> {
+    #[inline]
+    fn send(&mut self, buf: &[u8]) -> io::Result<()> {
+        sys::write_all(self.writer, buf)
+    }
+
+    #[inline]
+    fn recv(&mut self, buf: &mut [u8]) -> io::Result<()> {
+        sys::read_exact(self.reader, buf)
+    }
+}

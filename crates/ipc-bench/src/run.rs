@@ -1,0 +1,283 @@
+//! The parent's side of a run: for each case, start the peer, measure every selected row with
+//! the API and raw rounds interleaved, reap the peer; then write the reports.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::cases::{AnyLink, CASES, Case, Prepared};
+use crate::cli::RunArgs;
+use crate::control::{Command, Reply};
+use crate::error::{Context, Error, Result};
+use crate::machine;
+use crate::measure::{Buffers, Imp, Job, Measure};
+use crate::pin::{self, Placement};
+use crate::plan::{self, CONNECT_LIMIT, MAX_SIZE, Plan, ROUND_LIMIT, SIZES};
+use crate::process::PeerProcess;
+use crate::progress::Progress;
+use crate::report;
+use crate::results::{Report, Row, RowHead, SCHEMA_VERSION};
+
+/// Round trips (latency) or messages (throughput) in the first, calibrating round.
+const PILOT: [u64; 2] = [64, 256];
+
+/// Runs the bench; the exit code is a failure when any case failed.
+pub(crate) fn main(args: &RunArgs) -> ExitCode {
+    match run(args) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(err) => {
+            eprintln!("ipc-bench: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// One case and the rows selected in it.
+struct Selected {
+    case: &'static dyn Case,
+    rows: Vec<(Measure, usize)>,
+}
+
+fn select(filter: Option<&str>) -> Vec<Selected> {
+    CASES
+        .iter()
+        .map(|&case| Selected {
+            case,
+            rows: SIZES
+                .iter()
+                .flat_map(|&size| Measure::ALL.map(|m| (m, size)))
+                .filter(|&(m, size)| {
+                    filter.is_none_or(|f| plan::row_id(case.id(), m, size).contains(f))
+                })
+                .collect(),
+        })
+        .filter(|selected| !selected.rows.is_empty())
+        .collect()
+}
+
+/// Returns whether every case succeeded.
+fn run(args: &RunArgs) -> Result<bool> {
+    let plan = if args.quick { Plan::QUICK } else { Plan::FULL };
+    let selection = select(args.filter.as_deref());
+    if selection.is_empty() {
+        return Err(Error::msg(format!(
+            "--filter {:?} matches no row (row ids look like pipe/latency/64B)",
+            args.filter.as_deref().unwrap_or_default()
+        )));
+    }
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("create the output directory {}", args.out.display()))?;
+    let timestamp = machine::utc_timestamp();
+    let machine = machine::describe();
+    let placement = match pin_parent() {
+        Ok(placement) => placement,
+        Err(err) => {
+            eprintln!("ipc-bench: {err}; running unpinned");
+            None
+        }
+    };
+
+    let load_before = machine::load_average();
+    let steps_per_row = 1 + 2 * plan.rounds as u64;
+    let total = selection.iter().map(|s| s.rows.len() as u64).sum::<u64>() * steps_per_row;
+    let progress = Progress::new(total);
+    let mut rows = Vec::new();
+    let mut failures = Vec::new();
+    for selected in &selection {
+        let (done, failure) = run_case(selected, &plan, placement, &progress);
+        rows.extend(done);
+        if let Some(err) = failure {
+            progress.note(&err.to_string());
+            failures.push(err.to_string());
+        }
+    }
+    progress.finish();
+    let load_after = machine::load_average();
+
+    let report = Report {
+        schema_version: SCHEMA_VERSION,
+        timestamp,
+        quick: args.quick,
+        filter: args.filter.clone(),
+        machine,
+        load_before,
+        load_after,
+        placement,
+        plan,
+        rows,
+        failures,
+    };
+    print!("{}", report::markdown::render(&report));
+    write_files(&report, &args.out)?;
+    Ok(report.failures.is_empty())
+}
+
+/// Chooses the two CPUs and pins this thread (and so the watchdogs it starts) to the first.
+fn pin_parent() -> Result<Option<Placement>> {
+    let placement = pin::choose()?;
+    if let Some(placement) = placement {
+        pin::pin_current_thread(placement.parent_cpu)?;
+    }
+    Ok(placement)
+}
+
+fn write_files(report: &Report, out: &Path) -> Result<()> {
+    let json = out.join("results.json");
+    report::json::write(report, &json)?;
+    let chart = out.join("chart.svg");
+    report::chart::draw(report, &chart)?;
+    eprintln!(
+        "ipc-bench: wrote {} and {}",
+        json.display(),
+        chart.display()
+    );
+    Ok(())
+}
+
+/// Measures one case's rows with one peer; returns the rows done and the failure, if any.
+fn run_case(
+    selected: &Selected,
+    plan: &Plan,
+    placement: Option<Placement>,
+    progress: &Progress,
+) -> (Vec<Row>, Option<Error>) {
+    let case = selected.case;
+    let Prepared {
+        give,
+        args,
+        connect,
+        unstick,
+    } = match case.prepare() {
+        Ok(prepared) => prepared,
+        Err(err) => return (Vec::new(), Some(err.within(format!("case {}", case.id())))),
+    };
+    let peer_cpu = placement.map(|p| p.peer_cpu);
+    let mut peer = match PeerProcess::spawn(case, give, &args, peer_cpu, unstick) {
+        Ok(peer) => peer,
+        Err(err) => return (Vec::new(), Some(err)),
+    };
+    peer.watchdog().arm(CONNECT_LIMIT);
+    let mut link = match connect() {
+        Ok(_) if peer.watchdog().fired() => {
+            let err = Error::msg(format!("the peer did not connect within {CONNECT_LIMIT:?}"));
+            return (Vec::new(), Some(peer.fail(err)));
+        }
+        Ok(link) => link,
+        Err(err) => return (Vec::new(), Some(peer.fail(err.within("connect")))),
+    };
+    let mut bufs = Buffers::new(MAX_SIZE);
+    let mut rows = Vec::new();
+    for &(measure, size) in &selected.rows {
+        let head = RowHead {
+            case: case.id(),
+            setup: case.describe(),
+            measure,
+            size,
+            rounds: plan.rounds,
+            reference: case.reference(),
+        };
+        progress.stage(&plan::row_id(case.id(), measure, size));
+        let mut rig = Rig {
+            peer: &mut peer,
+            link: &mut *link,
+            bufs: &mut bufs,
+        };
+        match rig.row(head, plan, progress) {
+            Ok(row) => rows.push(row),
+            Err(err) => {
+                let err = err.within(plan::row_id(case.id(), measure, size));
+                drop(link);
+                return (rows, Some(peer.fail(err)));
+            }
+        }
+    }
+    drop(link);
+    let failure = peer.finish().err();
+    (rows, failure)
+}
+
+/// The parent's means of measuring: the peer, the link to it, the buffers.
+struct Rig<'a> {
+    peer: &'a mut PeerProcess,
+    link: &'a mut dyn AnyLink,
+    bufs: &'a mut Buffers,
+}
+
+impl Rig<'_> {
+    /// Calibrates, warms up and measures one row.
+    fn row(&mut self, head: RowHead, plan: &Plan, progress: &Progress) -> Result<Row> {
+        let RowHead { measure, size, .. } = head;
+        let job = |imp, count| Job {
+            measure,
+            imp,
+            size,
+            count,
+        };
+        let mut scratch = Vec::new();
+
+        // Calibrate on a short pilot, then warm both implementations up for `plan.warmup` each,
+        // and size the rounds from the warm-up's pace.
+        let pilot = PILOT[usize::from(measure == Measure::Throughput)];
+        let mut per_op = Duration::ZERO;
+        for imp in [Imp::Raw, Imp::Api] {
+            per_op = per_op.max(self.round(&job(imp, pilot), &mut scratch)? / pilot as u32);
+        }
+        let warm = plan
+            .count_for(measure, plan.warmup, per_op)
+            .min(plan.max_count);
+        let mut warm_total = Duration::ZERO;
+        for imp in [Imp::Raw, Imp::Api] {
+            scratch.clear();
+            warm_total += self.round(&job(imp, warm), &mut scratch)?;
+        }
+        let per_op = warm_total / 2 / u32::try_from(warm).unwrap_or(u32::MAX);
+        let count = plan.count_for(measure, plan.round_target(measure), per_op);
+        progress.step();
+
+        // A B, B A, A B, …: each implementation runs first in half the rounds.
+        let mut api: Vec<Vec<u64>> = Vec::with_capacity(plan.rounds);
+        let mut raw: Vec<Vec<u64>> = Vec::with_capacity(plan.rounds);
+        let mut api_secs = Vec::with_capacity(plan.rounds);
+        let mut raw_secs = Vec::with_capacity(plan.rounds);
+        for round in 0..plan.rounds {
+            let order = if round % 2 == 0 {
+                [Imp::Api, Imp::Raw]
+            } else {
+                [Imp::Raw, Imp::Api]
+            };
+            for imp in order {
+                let (samples, secs) = match imp {
+                    Imp::Api => (&mut api, &mut api_secs),
+                    Imp::Raw => (&mut raw, &mut raw_secs),
+                };
+                let mut round_samples = Vec::new();
+                let elapsed = self.round(&job(imp, count), &mut round_samples)?;
+                samples.push(round_samples);
+                secs.push(elapsed.as_secs_f64());
+                progress.step();
+            }
+        }
+        Ok(match measure {
+            Measure::Latency => Row::latency(head, count, &api, &raw),
+            Measure::Throughput => Row::throughput(head, count, &api_secs, &raw_secs),
+        })
+    }
+
+    /// Runs one round of `job` with the peer, under the watchdog.
+    fn round(&mut self, job: &Job, samples: &mut Vec<u64>) -> Result<Duration> {
+        let what = || format!("{} round of {}", job.imp.as_str(), job.count);
+        self.peer.watchdog().arm(ROUND_LIMIT);
+        self.peer
+            .send(&Command::Job(*job))
+            .map_err(|e| e.within(what()))?;
+        self.peer
+            .expect(&Reply::Ready)
+            .map_err(|e| e.within(what()))?;
+        let elapsed = self.link.lead(job, self.bufs, samples).with_context(what)?;
+        self.peer
+            .expect(&Reply::Done)
+            .map_err(|e| e.within(what()))?;
+        Ok(elapsed)
+    }
+}
