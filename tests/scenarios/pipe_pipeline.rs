@@ -27,7 +27,9 @@ fn filter(ctx: &ChildContext) {
 }
 
 fn checksum(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(0x811c_9dc5_u32, |hash, &b| (hash ^ u32::from(b)).wrapping_mul(0x0100_0193))
+    bytes.iter().fold(0x811c_9dc5_u32, |hash, &b| {
+        (hash ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
 }
 
 fn record(i: u32) -> Vec<u8> {
@@ -52,7 +54,9 @@ fn records_cross_a_pipe_and_a_fifo_in_order_and_whole() {
         .spawn()
         .expect("the filter starts");
     drop(to_filter_reader);
-    let from_filter = fifo.open_reader_timeout(BOUND).expect("the filter opens the FIFO");
+    let from_filter = fifo
+        .open_reader_timeout(BOUND)
+        .expect("the filter opens the FIFO");
     sut.expect_report("connected", BOUND);
 
     // Write on another thread while this one reads: the pipe and the FIFO each hold 64 KiB,
@@ -65,14 +69,29 @@ fn records_cross_a_pipe_and_a_fifo_in_order_and_whole() {
     });
     let mut frames = FrameReader::new(from_filter);
     for i in 0..RECORDS {
-        let got = frames.recv().expect("a whole frame").expect("not the end yet");
+        let got = frames
+            .recv()
+            .expect("a whole frame")
+            .expect("not the end yet");
         let (text, sum) = got.split_at(got.len() - 4);
         let original = record(i);
-        assert_eq!(text, original.to_ascii_uppercase(), "record {i} arrives in order");
-        assert_eq!(sum, checksum(&original).to_le_bytes(), "record {i} arrives intact");
+        assert_eq!(
+            text,
+            original.to_ascii_uppercase(),
+            "record {i} arrives in order"
+        );
+        assert_eq!(
+            sum,
+            checksum(&original).to_le_bytes(),
+            "record {i} arrives intact"
+        );
     }
     writer.join().expect("the writer thread");
-    assert_eq!(frames.recv().expect("a clean end"), None, "the filter's exit ends the stream");
+    assert_eq!(
+        frames.recv().expect("a clean end"),
+        None,
+        "the filter's exit ends the stream"
+    );
     sut.expect_success(BOUND);
 }
 
@@ -94,7 +113,9 @@ fn a_filter_killed_mid_stream_leaves_whole_frames_then_an_end() {
         .spawn()
         .expect("the filter starts");
     drop(to_filter_reader);
-    let from_filter = fifo.open_reader_timeout(BOUND).expect("the filter opens the FIFO");
+    let from_filter = fifo
+        .open_reader_timeout(BOUND)
+        .expect("the filter opens the FIFO");
     sut.expect_report("connected", BOUND);
 
     let mut frames_out = FrameWriter::new(&to_filter_writer);

@@ -12,7 +12,10 @@ use std::process::Command;
 const READ_END: i32 = 3;
 
 /// Takes ownership of the descriptor the parent placed at [`READ_END`].
-#[allow(unsafe_code, reason = "a child must claim the raw descriptor number it inherited")]
+#[allow(
+    unsafe_code,
+    reason = "a child must claim the raw descriptor number it inherited"
+)]
 fn take_read_end() -> OwnedFd {
     // SAFETY: the parent placed the pipe's read end at READ_END for this process (main runs
     // this only with --child), and nothing else in this program owns that number.
