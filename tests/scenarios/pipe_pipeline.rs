@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use ipc_core::ErrorKind;
-use ipc_core::testing::{ChildBuilder, ChildContext, TempPath};
+use ipc_core::testing::{ChildBuilder, ChildContext, SpawnLock, TempPath};
 use ipc_pipe::{Fifo, FrameReader, FrameWriter, Reader};
 
 const BOUND: Duration = Duration::from_secs(20);
@@ -47,13 +47,15 @@ fn records_cross_a_pipe_and_a_fifo_in_order_and_whole() {
     }
     let path = TempPath::new("pipeline-fifo");
     let fifo = Fifo::create_new(path.path()).expect("a new FIFO");
+    // Held until our copy of the filter's read end is closed, so no other test's child copies it.
+    let spawner = SpawnLock::lock();
     let (to_filter_reader, to_filter_writer) = ipc_pipe::pipe().expect("a pipe");
-    let mut sut = ChildBuilder::new("filter")
-        .arg("fifo", path.path().display())
-        .inherit_fd(&to_filter_reader, 10)
-        .spawn()
-        .expect("the filter starts");
-    drop(to_filter_reader);
+    let mut sut = spawner.spawn(
+        ChildBuilder::new("filter")
+            .arg("fifo", path.path().display())
+            .inherit_fd(&to_filter_reader, 10),
+    );
+    drop((to_filter_reader, spawner));
     let from_filter = fifo
         .open_reader_timeout(BOUND)
         .expect("the filter opens the FIFO");
@@ -106,13 +108,15 @@ fn a_filter_killed_mid_stream_leaves_whole_frames_then_an_end() {
     }
     let path = TempPath::new("pipeline-fifo");
     let fifo = Fifo::create_new(path.path()).expect("a new FIFO");
+    // Held until our copy of the filter's read end is closed, so no other test's child copies it.
+    let spawner = SpawnLock::lock();
     let (to_filter_reader, to_filter_writer) = ipc_pipe::pipe().expect("a pipe");
-    let mut sut = ChildBuilder::new("filter")
-        .arg("fifo", path.path().display())
-        .inherit_fd(&to_filter_reader, 10)
-        .spawn()
-        .expect("the filter starts");
-    drop(to_filter_reader);
+    let mut sut = spawner.spawn(
+        ChildBuilder::new("filter")
+            .arg("fifo", path.path().display())
+            .inherit_fd(&to_filter_reader, 10),
+    );
+    drop((to_filter_reader, spawner));
     let from_filter = fifo
         .open_reader_timeout(BOUND)
         .expect("the filter opens the FIFO");

@@ -71,6 +71,7 @@ mod output;
 mod protocol;
 mod report;
 mod sigpipe;
+mod spawn_lock;
 mod sys;
 mod temp_path;
 
@@ -81,4 +82,5 @@ pub use leak::leaked_objects;
 pub use names::{TEST_SYSV_KEY_MASK, TEST_SYSV_KEY_TAG, unique_sysv_key, unique_test_name};
 pub use protocol::{REPORT_FD, ROLE_ENV};
 pub use sigpipe::{SigpipeDisposition, set_sigpipe, sigpipe_count};
+pub use spawn_lock::SpawnLock;
 pub use temp_path::TempPath;

@@ -2,14 +2,12 @@
 //! helpers.
 
 use std::os::fd::RawFd;
-use std::process::Command;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use ipc_core::ErrorKind;
-use ipc_core::testing::{Child, ChildBuilder, ChildContext};
+use ipc_core::testing::ChildContext;
 use ipc_pipe::{PIPE_BUF, Reader, Writer};
 use rustix::process::{Pid, PidfdFlags, Signal, pidfd_open, pidfd_send_signal};
 
@@ -33,50 +31,8 @@ pub(crate) const SECOND_FD: RawFd = 11;
 /// The byte [`fill`] writes; [`pattern`] never contains it.
 pub(crate) const FILL_BYTE: u8 = 0xFE;
 
-/// Held by whoever is spawning a process in this test binary.
-static SPAWN: Mutex<()> = Mutex::new(());
-
-/// The right to spawn: every process this binary starts is spawned through one, and the ends
-/// handed to a child are made and closed again while it is held.
-///
-/// `fork` copies every descriptor of the process, close-on-exec or not, and the copy lives
-/// until the new process reaches `exec`, which on a loaded machine can take longer than a whole
-/// test of another thread. A write end handed to a child and copied that way by another test's
-/// spawn keeps the pipe from reaching end of input when the child dies, and a read end keeps
-/// writes from failing with `PeerGone`, so the tests that check exactly that would fail now and
-/// then. Holding this lock from creating an end until closing this process's copy leaves no
-/// other spawn a chance to copy it. A test also holds it while the library keeps descriptors of
-/// its own open for a moment (a bounded FIFO open) when it then checks that no peer is left.
-///
-/// ```text
-/// let spawner = Spawner::lock();
-/// let (sut, writer) = pipe().unwrap();
-/// let mut child = spawner.spawn(ChildBuilder::new("writer").inherit_fd(&writer, END_FD));
-/// drop((writer, spawner));
-/// ```
-#[derive(Debug)]
-pub(crate) struct Spawner {
-    _guard: MutexGuard<'static, ()>,
-}
-
-impl Spawner {
-    /// Waits for the right to spawn.
-    pub(crate) fn lock() -> Self {
-        Self {
-            _guard: SPAWN.lock().unwrap_or_else(PoisonError::into_inner),
-        }
-    }
-
-    /// Spawns a re-executed child.
-    pub(crate) fn spawn(&self, builder: ChildBuilder) -> Child {
-        builder.spawn().expect("spawning a child")
-    }
-
-    /// Spawns a program.
-    pub(crate) fn command(&self, command: &mut Command) -> std::process::Child {
-        command.spawn().expect("spawning a program")
-    }
-}
+/// The spawn lock, shared by every test of this binary.
+pub(crate) use ipc_core::testing::SpawnLock as Spawner;
 
 /// Parks a child role until the parent kills it.
 pub(crate) fn park_forever() -> ! {
