@@ -1,9 +1,10 @@
 //! What both ends of a pipe share: capacity, blocking mode, and the error vocabulary.
 
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::sync::OnceLock;
 
 use ipc_core::{Error, ErrorKind, Limit, LimitScope, Object, Result};
-use rustix::fs::OFlags;
+use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 
 /// The system-wide ceiling for unprivileged pipe capacity.
@@ -90,4 +91,43 @@ pub(crate) fn is_nonblocking(fd: BorrowedFd<'_>) -> Result<bool> {
 /// Reads a number from a `/proc/sys` file, for limit errors.
 pub(crate) fn read_proc_number(path: &str) -> Option<u64> {
     std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+/// A second open file description of the same pipe, with `O_NONBLOCK`, private to one handle:
+/// the non-blocking and bounded forms use it on descriptors that refuse `RWF_NOWAIT` (a FIFO's
+/// ends, opened by path, do), so they never block and never change the blocking mode of the
+/// description another process shares.
+///
+/// It is opened on first need through `/proc/self/fd/N` (which reaches the very pipe behind
+/// `N`) and kept until the handle drops. It counts as one more reader or writer of the pipe
+/// while it lives, alongside the handle's own descriptor, so end of input and `PeerGone` still
+/// arrive exactly when every other process has closed its end.
+#[derive(Debug, Default)]
+pub(crate) struct NonBlockingTwin(OnceLock<OwnedFd>);
+
+impl NonBlockingTwin {
+    /// The twin, if it was opened before.
+    #[inline]
+    pub(crate) fn get(&self) -> Option<BorrowedFd<'_>> {
+        self.0.get().map(OwnedFd::as_fd)
+    }
+
+    /// The twin of `fd`, opened now with `access` if it was not before.
+    pub(crate) fn open(
+        &self,
+        fd: BorrowedFd<'_>,
+        access: OFlags,
+    ) -> rustix::io::Result<BorrowedFd<'_>> {
+        if let Some(twin) = self.get() {
+            return Ok(twin);
+        }
+        let link = format!("/proc/self/fd/{}", fd.as_raw_fd());
+        let twin = rustix::fs::open(
+            link.as_str(),
+            access | OFlags::NONBLOCK | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        // A racing thread may have set it first; then ours is closed here and theirs is used.
+        Ok(self.0.get_or_init(|| twin).as_fd())
+    }
 }

@@ -16,7 +16,7 @@
 //! | read, pipe empty, a writer remains | waits for data | `WouldBlock` | waits, then `TimedOut` |
 //! | write, pipe full, a reader remains | waits for room | `WouldBlock` | waits, then `TimedOut` |
 //! | read, every writer closed | returns the data left, then `Ok(0)` | same | same |
-//! | write, every reader closed | `PeerGone`, never `SIGPIPE` (see [`SigpipeProtection`]) | same | same |
+//! | write, every reader closed | `PeerGone`, never `SIGPIPE` (see [`SigpipeGuard`]) | same | same |
 //! | write of at most [`PIPE_BUF`] bytes | atomic | atomic or `WouldBlock` | atomic or `TimedOut` |
 //!
 //! [`Writer::write_atomic`] refuses a message over [`PIPE_BUF`] with `MessageTooLarge` rather
@@ -54,5 +54,5 @@ pub use frame::{
 };
 pub use pipe::pipe;
 pub use reader::Reader;
-pub use sigpipe::{SigpipeProtection, set_sigpipe_protection, sigpipe_protection};
+pub use sigpipe::{SigpipeGuard, sigpipe_guard};
 pub use writer::{PIPE_BUF, Writer};

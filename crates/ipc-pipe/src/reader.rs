@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 
 use ipc_core::{Error, Result, Wait};
 use rustix::event::PollFlags;
+use rustix::fs::OFlags;
 use rustix::io::Errno;
 
-use crate::end::{self, object};
-use crate::sys::nowait;
+use crate::end::{self, NonBlockingTwin, object};
+use crate::sys::rw;
 
 /// The read end of a pipe or FIFO.
 ///
@@ -46,6 +47,8 @@ use crate::sys::nowait;
 /// ```
 pub struct Reader {
     fd: OwnedFd,
+    /// The non-blocking twin for descriptors that refuse `RWF_NOWAIT`.
+    twin: NonBlockingTwin,
 }
 
 impl Reader {
@@ -265,19 +268,36 @@ impl Reader {
     /// `read_deadline`: a `RWF_NOWAIT` read, and on `EAGAIN` a wait for `POLLIN` with the time
     /// left. `POLLHUP` (no writer left) also ends the wait; the next read then returns 0.
     fn read_bounded(&self, operation: &'static str, buf: &mut [u8], wait: Wait) -> Result<usize> {
-        loop {
-            match Wait::Forever.retry(|_| nowait::read(self.fd.as_fd(), buf)) {
-                Err(Errno::AGAIN) => {}
-                Err(Errno::OPNOTSUPP) => {
-                    ipc_core::wait_ready(self.fd.as_fd(), PollFlags::IN, wait)
-                        .map_err(|errno| self.error(operation, errno))?;
-                    return self.read(buf);
+        let fd = self.fd.as_fd();
+        let result = loop {
+            if let Some(twin) = self.twin.get() {
+                // The twin reads end of input at once while no writer has ever opened a FIFO,
+                // so readiness is asked first: poll(2) waits for data, or for POLLHUP once
+                // writers have come and gone.
+                if let Err(errno) = ipc_core::wait_ready(fd, PollFlags::IN, wait) {
+                    break Err(errno);
                 }
-                result => return result.map_err(|errno| self.error(operation, errno)),
+                match Wait::Forever.retry(|_| rustix::io::read(twin, &mut *buf)) {
+                    // Another reader took the data first.
+                    Err(Errno::AGAIN) => continue,
+                    result => break result,
+                }
             }
-            ipc_core::wait_ready(self.fd.as_fd(), PollFlags::IN, wait)
-                .map_err(|errno| self.error(operation, errno))?;
-        }
+            match Wait::Forever.retry(|_| rw::read_nowait(fd, buf)) {
+                // preadv2(2): "EOPNOTSUPP … RWF_NOWAIT … the file does not support it": read
+                // through a private non-blocking twin instead.
+                Err(Errno::OPNOTSUPP) => match self.twin.open(fd, OFlags::RDONLY) {
+                    Ok(_) => continue,
+                    Err(errno) => break Err(errno),
+                },
+                Err(Errno::AGAIN) => {}
+                result => break result,
+            }
+            if let Err(errno) = ipc_core::wait_ready(fd, PollFlags::IN, wait) {
+                break Err(errno);
+            }
+        };
+        result.map_err(|errno| self.error(operation, errno))
     }
 
     fn error(&self, operation: &'static str, errno: Errno) -> Error {
@@ -325,7 +345,10 @@ impl AsRawFd for Reader {
 /// another kind of descriptor fail with that descriptor's errors.
 impl From<OwnedFd> for Reader {
     fn from(fd: OwnedFd) -> Self {
-        Self { fd }
+        Self {
+            fd,
+            twin: NonBlockingTwin::default(),
+        }
     }
 }
 

@@ -103,7 +103,7 @@ impl Reader {
     #[doc(alias = "tee")]
     pub fn tee_to(&self, to: &Writer, len: usize) -> Result<usize> {
         let (from, to) = (self.as_fd(), to.as_fd());
-        sigpipe::without_sigpipe(|| {
+        sigpipe::with_sigpipe_blocked(|| {
             Wait::Forever.retry(|_| rustix::pipe::tee(from, to, len, SpliceFlags::empty()))
         })
         .map_err(|errno| splice_error("tee", from.as_raw_fd(), to.as_raw_fd(), errno))
@@ -202,7 +202,7 @@ impl Writer {
     /// - [`vmsplice(2)`](https://man7.org/linux/man-pages/man2/vmsplice.2.html)
     pub fn vmsplice(&self, bufs: &[IoSlice<'_>]) -> Result<usize> {
         let fd = self.as_fd();
-        sigpipe::without_sigpipe(|| {
+        sigpipe::with_sigpipe_blocked(|| {
             Wait::Forever.retry(|_| vmsplice::to_pipe(fd, bufs, SpliceFlags::empty()))
         })
         .map_err(|errno| {
@@ -222,7 +222,7 @@ fn splice(
     len: usize,
     flags: SpliceFlags,
 ) -> Result<usize> {
-    sigpipe::without_sigpipe(|| {
+    sigpipe::with_sigpipe_blocked(|| {
         Wait::Forever.retry(|_| rustix::pipe::splice(from, None, to, None, len, flags))
     })
     .map_err(|errno| splice_error("splice", from.as_raw_fd(), to.as_raw_fd(), errno))

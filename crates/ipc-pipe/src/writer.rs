@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 
 use ipc_core::{Error, ErrorKind, Result, Wait};
 use rustix::event::PollFlags;
+use rustix::fs::OFlags;
 use rustix::io::Errno;
 
-use crate::end::{self, object};
-use crate::sys::{nowait, sigpipe};
+use crate::end::{self, NonBlockingTwin, object};
+use crate::sys::rw;
 
 /// The largest write the kernel performs atomically: `PIPE_BUF`, 4096 bytes on Linux.
 ///
@@ -42,11 +43,10 @@ pub const PIPE_BUF: usize = rustix::pipe::PIPE_BUF;
 ///
 /// # SIGPIPE
 ///
-/// When `SIGPIPE` is ignored (as in Rust programs by default), a write to a readerless pipe
-/// simply fails with `EPIPE`. Otherwise each write blocks `SIGPIPE` in the calling thread for
-/// its duration; if the write fails with `EPIPE`, the pending signal is consumed before the
-/// thread's mask is restored. [`SigpipeProtection`](crate::SigpipeProtection) explains the
-/// choice, its cost, and the one case that needs a call from the program.
+/// Writes go through `pwritev2(…, RWF_NOSIGNAL)`, so a write to a pipe with no reader fails with
+/// `EPIPE` and raises no signal, whatever `SIGPIPE`'s disposition is or becomes. On kernels
+/// without the flag (before 6.18), each write blocks `SIGPIPE` in the calling thread and
+/// consumes the signal instead; [`SigpipeGuard`](crate::SigpipeGuard) says which is in use.
 ///
 /// # Close-on-exec
 ///
@@ -68,6 +68,8 @@ pub const PIPE_BUF: usize = rustix::pipe::PIPE_BUF;
 /// ```
 pub struct Writer {
     fd: OwnedFd,
+    /// The non-blocking twin for descriptors that refuse `RWF_NOWAIT`.
+    twin: NonBlockingTwin,
 }
 
 impl Writer {
@@ -90,7 +92,8 @@ impl Writer {
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
     pub fn write(&self, buf: &[u8]) -> Result<usize> {
-        sigpipe::without_sigpipe(|| Wait::Forever.retry(|_| rustix::io::write(&self.fd, buf)))
+        Wait::Forever
+            .retry(|_| rw::write(self.fd.as_fd(), &[IoSlice::new(buf)], false))
             .map_err(|errno| self.error("write", errno))
     }
 
@@ -113,13 +116,13 @@ impl Writer {
     /// ```
     pub fn write_all(&self, buf: &[u8]) -> Result<()> {
         let mut written = 0;
-        sigpipe::without_sigpipe(|| {
-            while written < buf.len() {
-                written += Wait::Forever.retry(|_| rustix::io::write(&self.fd, &buf[written..]))?;
-            }
-            Ok(())
-        })
-        .map_err(|errno| self.partial_error("write", errno, written, buf.len()))
+        while written < buf.len() {
+            let rest = [IoSlice::new(&buf[written..])];
+            written += Wait::Forever
+                .retry(|_| rw::write(self.fd.as_fd(), &rest, false))
+                .map_err(|errno| self.partial_error("write", errno, written, buf.len()))?;
+        }
+        Ok(())
     }
 
     /// Writes some of `buf` without blocking.
@@ -273,7 +276,8 @@ impl Writer {
     /// ```
     #[doc(alias = "writev")]
     pub fn write_vectored(&self, bufs: &[IoSlice<'_>]) -> Result<usize> {
-        sigpipe::without_sigpipe(|| Wait::Forever.retry(|_| rustix::io::writev(&self.fd, bufs)))
+        Wait::Forever
+            .retry(|_| rw::write(self.fd.as_fd(), bufs, false))
             .map_err(|errno| self.error("writev", errno))
     }
 
@@ -378,27 +382,34 @@ impl Writer {
     /// The bounded and non-blocking write shared by the `try_`, `_timeout` and `_deadline`
     /// forms: a `RWF_NOWAIT` write, and on `EAGAIN` a wait for `POLLOUT` with the time left.
     fn write_bounded(&self, operation: &'static str, buf: &[u8], wait: Wait) -> Result<usize> {
+        let fd = self.fd.as_fd();
         let bufs = [IoSlice::new(buf)];
-        sigpipe::without_sigpipe(|| {
-            loop {
-                match Wait::Forever.retry(|_| nowait::write(self.fd.as_fd(), &bufs)) {
-                    Err(Errno::AGAIN) => {}
-                    // A descriptor that does not take RWF_NOWAIT: fall back to poll + write.
-                    Err(Errno::OPNOTSUPP) => {
-                        ipc_core::wait_ready(self.fd.as_fd(), PollFlags::OUT, wait)?;
-                        return Wait::Forever.retry(|_| rustix::io::write(&self.fd, buf));
-                    }
-                    result => return result,
-                }
-                let ready = ipc_core::wait_ready(self.fd.as_fd(), PollFlags::OUT, wait)?;
-                if ready.contains(PollFlags::ERR) {
-                    // poll(2) reports POLLERR on a write end whose readers are gone; the next
-                    // write returns EPIPE, which names the condition properly.
-                    continue;
-                }
+        let result = loop {
+            let attempt = match self.twin.get() {
+                Some(twin) => Wait::Forever.retry(|_| rw::write(twin, &bufs, false)),
+                None => match Wait::Forever.retry(|_| rw::write(fd, &bufs, true)) {
+                    // pwritev2(2): "EOPNOTSUPP … RWF_NOWAIT … the file does not support it":
+                    // write through a private non-blocking twin instead.
+                    Err(Errno::OPNOTSUPP) => match self.twin.open(fd, OFlags::WRONLY) {
+                        Ok(_) => continue,
+                        // fifo(7): a non-blocking open for writing with no reader is ENXIO.
+                        Err(Errno::NXIO) => break Err(Errno::PIPE),
+                        Err(errno) => break Err(errno),
+                    },
+                    result => result,
+                },
+            };
+            match attempt {
+                Err(Errno::AGAIN) => {}
+                result => break result,
             }
-        })
-        .map_err(|errno| self.error(operation, errno))
+            // poll(2) reports POLLERR on a write end whose readers are gone; the next write
+            // then returns EPIPE, which names the condition properly.
+            if let Err(errno) = ipc_core::wait_ready(fd, PollFlags::OUT, wait) {
+                break Err(errno);
+            }
+        };
+        result.map_err(|errno| self.error(operation, errno))
     }
 
     fn check_atomic(&self, operation: &'static str, message: &[u8]) -> Result<()> {
@@ -508,7 +519,10 @@ impl AsRawFd for Writer {
 /// another kind of descriptor fail with that descriptor's errors.
 impl From<OwnedFd> for Writer {
     fn from(fd: OwnedFd) -> Self {
-        Self { fd }
+        Self {
+            fd,
+            twin: NonBlockingTwin::default(),
+        }
     }
 }
 

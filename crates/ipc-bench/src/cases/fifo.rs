@@ -6,8 +6,6 @@ use std::os::fd::OwnedFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use ipc_pipe::SigpipeProtection;
-
 use super::stream::StreamLink;
 use super::{AnyLink, Case, Prepared, Reference};
 use crate::error::{Context, Error, Result};
@@ -60,11 +58,7 @@ impl Case for Fifo {
             // Both ends are open: the nodes and their directory can go now.
             drop((down, up));
             dir.close().context("remove the FIFO directory")?;
-            Ok(Box::new(StreamLink::new(
-                reader,
-                writer,
-                SigpipeProtection::Auto,
-            )))
+            Ok(Box::new(StreamLink::new(reader, writer)))
         };
         Ok(Prepared {
             give: Vec::new(),
@@ -84,11 +78,7 @@ impl Case for Fifo {
         let writer = ipc_pipe::Fifo::open(Path::new(up))
             .and_then(|fifo| fifo.open_writer())
             .with_context(|| format!("open FIFO {} for writing", up.display()))?;
-        Ok(Box::new(StreamLink::new(
-            reader,
-            writer,
-            SigpipeProtection::Auto,
-        )))
+        Ok(Box::new(StreamLink::new(reader, writer)))
     }
 }
 

@@ -4,7 +4,7 @@
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd};
 
-use ipc_pipe::{Reader, SigpipeProtection, Writer};
+use ipc_pipe::{Reader, Writer};
 
 use super::Link;
 use crate::measure::Duplex;
@@ -14,18 +14,12 @@ use crate::sys;
 pub(crate) struct StreamLink {
     reader: Reader,
     writer: Writer,
-    protection: SigpipeProtection,
 }
 
 impl StreamLink {
-    /// A link that receives from `reader` and sends to `writer`; its API rounds run under the
-    /// process-wide `protection`.
-    pub(crate) fn new(reader: Reader, writer: Writer, protection: SigpipeProtection) -> Self {
-        Self {
-            reader,
-            writer,
-            protection,
-        }
+    /// A link that receives from `reader` and sends to `writer`.
+    pub(crate) fn new(reader: Reader, writer: Writer) -> Self {
+        Self { reader, writer }
     }
 }
 
@@ -34,14 +28,9 @@ impl Link for StreamLink {
     type Raw<'a> = RawStream<'a>;
 
     fn api(&mut self) -> ApiStream<'_> {
-        let guarded = self.protection != SigpipeProtection::default();
-        if guarded {
-            ipc_pipe::set_sigpipe_protection(self.protection);
-        }
         ApiStream {
             reader: &mut self.reader,
             writer: &mut self.writer,
-            guarded,
         }
     }
 
@@ -53,21 +42,10 @@ impl Link for StreamLink {
     }
 }
 
-/// The API side: `Read::read_exact` and `Write::write_all` on the project's handles. A link
-/// with a non-default [`SigpipeProtection`] sets it for the round and restores the default when
-/// the round ends (outside the timed region), since the setting is process-wide.
+/// The API side: `Read::read_exact` and `Write::write_all` on the project's handles.
 pub(crate) struct ApiStream<'a> {
     reader: &'a mut Reader,
     writer: &'a mut Writer,
-    guarded: bool,
-}
-
-impl Drop for ApiStream<'_> {
-    fn drop(&mut self) {
-        if self.guarded {
-            ipc_pipe::set_sigpipe_protection(SigpipeProtection::default());
-        }
-    }
 }
 
 impl Duplex for ApiStream<'_> {

@@ -17,9 +17,7 @@ use ipc_core::testing::{
     ChildBuilder, ChildContext, SigpipeDisposition, TempPath, set_sigpipe, sigpipe_count,
 };
 use ipc_core::{Error, ErrorKind};
-use ipc_pipe::{
-    Fifo, FrameWriter, PIPE_BUF, Reader, SigpipeProtection, Writer, pipe, set_sigpipe_protection,
-};
+use ipc_pipe::{Fifo, FrameWriter, PIPE_BUF, Reader, SigpipeGuard, Writer, pipe, sigpipe_guard};
 
 use crate::support::{PATIENCE, Spawner};
 
@@ -183,6 +181,12 @@ fn run_every_path(ctx: &ChildContext, disposition: SigpipeDisposition) {
 /// every path with `PeerGone` and nothing left behind.
 fn expect_every_path_survived(role: &str) {
     let mut child = Spawner::lock().spawn(ChildBuilder::new(role));
+    drain_and_expect_survival(&mut child);
+}
+
+/// Reads a path-running child's reports and checks it survived every path with `PeerGone` and
+/// nothing left behind.
+fn drain_and_expect_survival(child: &mut ipc_core::testing::Child) {
     let mut outcomes = Vec::new();
     let mut last_attempt = None;
     while let Some(line) = child.next_report(PATIENCE).unwrap() {
@@ -232,50 +236,58 @@ fn every_write_path_is_peer_gone_in_a_child_that_ignores_sigpipe() {
     expect_every_path_survived("ignoring");
 }
 
+/// The environment variable that makes the crate use the signal-mask guard of older kernels.
+const GUARD_ENV: &str = "IPC_PIPE_SIGPIPE_GUARD";
+
 #[test]
-fn every_write_path_is_peer_gone_with_always_protection_while_sigpipe_is_ignored() {
+fn every_write_path_is_peer_gone_at_default_sigpipe_with_the_signal_mask_guard() {
     if let Some(ctx) = ChildContext::current() {
-        set_sigpipe_protection(SigpipeProtection::Always);
-        run_every_path(&ctx, SigpipeDisposition::Ignore);
+        assert_eq!(sigpipe_guard(), SigpipeGuard::SignalMask);
+        run_every_path(&ctx, SigpipeDisposition::Default);
         return;
     }
-    expect_every_path_survived("always-ignoring");
+    let mut child = Spawner::lock().spawn(ChildBuilder::new("mask-default").env(GUARD_ENV, "mask"));
+    drain_and_expect_survival(&mut child);
 }
 
 #[test]
-fn every_write_path_survives_default_sigpipe_restored_after_a_write_when_the_crate_is_told() {
+fn every_write_path_consumes_its_sigpipe_under_a_handler_with_the_signal_mask_guard() {
     if let Some(ctx) = ChildContext::current() {
-        // A first write while SIGPIPE is still ignored (Rust's default) settles the policy.
+        assert_eq!(sigpipe_guard(), SigpipeGuard::SignalMask);
+        run_every_path(&ctx, SigpipeDisposition::CountingHandler);
+        return;
+    }
+    let mut child = Spawner::lock().spawn(ChildBuilder::new("mask-handler").env(GUARD_ENV, "mask"));
+    drain_and_expect_survival(&mut child);
+}
+
+/// The host changes `SIGPIPE`'s disposition after the crate has written: no policy is cached
+/// that could go stale, so writes stay harmless under the new disposition too.
+#[test]
+fn every_write_path_survives_default_sigpipe_restored_after_an_earlier_write() {
+    if let Some(ctx) = ChildContext::current() {
+        set_sigpipe(SigpipeDisposition::Ignore);
         assert_eq!(run_path("Writer::write").kind(), ErrorKind::PeerGone);
-        set_sigpipe(SigpipeDisposition::Default);
-        set_sigpipe_protection(SigpipeProtection::Auto);
         run_every_path(&ctx, SigpipeDisposition::Default);
         return;
     }
     expect_every_path_survived("restorer");
 }
 
-/// `SigpipeProtection::Auto` reads the disposition at the first write. A handler installed
-/// later without telling the crate sees the next `EPIPE`'s signal once (the process is not
-/// killed: a handler runs instead), and every write after it is guarded again. (A later switch
-/// to `SIG_DFL` without `set_sigpipe_protection` is the documented case the crate cannot see;
-/// the test above shows the call that covers it.)
+/// A handler installed after the first write never sees a signal from the crate's writes.
 #[test]
-fn a_handler_installed_after_the_first_write_sees_one_signal_then_writes_are_guarded() {
+fn a_handler_installed_after_the_first_write_never_sees_a_signal() {
     if let Some(ctx) = ChildContext::current() {
+        set_sigpipe(SigpipeDisposition::Ignore);
         assert_eq!(run_path("Writer::write").kind(), ErrorKind::PeerGone);
         set_sigpipe(SigpipeDisposition::CountingHandler);
         let first = run_path("Writer::write").kind();
-        let after_first = sigpipe_count();
-        let second = run_path("Writer::write").kind();
-        ctx.report(&format!(
-            "{first:?} {after_first} {second:?} {}",
-            sigpipe_count()
-        ));
+        let second = run_path("Writer::write_all").kind();
+        ctx.report(&format!("{first:?} {second:?} {}", sigpipe_count()));
         return;
     }
     let mut sut = Spawner::lock().spawn(ChildBuilder::new("late-handler"));
-    sut.expect_report("PeerGone 1 PeerGone 1", PATIENCE);
+    sut.expect_report("PeerGone PeerGone 0", PATIENCE);
     sut.expect_success(PATIENCE);
 }
 
