@@ -6,7 +6,7 @@ use std::os::fd::OwnedFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use super::stream::StreamLink;
+use super::stream::{RawWrite, StreamLink};
 use super::{AnyLink, Case, Prepared, Reference};
 use crate::error::{Context, Error, Result};
 
@@ -58,7 +58,7 @@ impl Case for Fifo {
             // Both ends are open: the nodes and their directory can go now.
             drop((down, up));
             dir.close().context("remove the FIFO directory")?;
-            Ok(Box::new(StreamLink::new(reader, writer)))
+            Ok(Box::new(StreamLink::new(reader, writer, RawWrite::Write)))
         };
         Ok(Prepared {
             give: Vec::new(),
@@ -78,7 +78,7 @@ impl Case for Fifo {
         let writer = ipc_pipe::Fifo::open(Path::new(up))
             .and_then(|fifo| fifo.open_writer())
             .with_context(|| format!("open FIFO {} for writing", up.display()))?;
-        Ok(Box::new(StreamLink::new(reader, writer)))
+        Ok(Box::new(StreamLink::new(reader, writer, RawWrite::Write)))
     }
 }
 

@@ -14,12 +14,27 @@ use crate::sys;
 pub(crate) struct StreamLink {
     reader: Reader,
     writer: Writer,
+    raw_write: RawWrite,
+}
+
+/// The system call of the raw side's writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RawWrite {
+    /// `write(2)`, relying on the bench's ignored `SIGPIPE`.
+    Write,
+    /// `pwritev2(…, RWF_NOSIGNAL)`: the raw form of the API's guarantee.
+    NoSignal,
 }
 
 impl StreamLink {
-    /// A link that receives from `reader` and sends to `writer`.
-    pub(crate) fn new(reader: Reader, writer: Writer) -> Self {
-        Self { reader, writer }
+    /// A link that receives from `reader` and sends to `writer`; its raw side writes with
+    /// `raw_write`.
+    pub(crate) fn new(reader: Reader, writer: Writer, raw_write: RawWrite) -> Self {
+        Self {
+            reader,
+            writer,
+            raw_write,
+        }
     }
 }
 
@@ -38,6 +53,7 @@ impl Link for StreamLink {
         RawStream {
             reader: self.reader.as_fd(),
             writer: self.writer.as_fd(),
+            raw_write: self.raw_write,
         }
     }
 }
@@ -60,16 +76,20 @@ impl Duplex for ApiStream<'_> {
     }
 }
 
-/// The raw side: `libc::read`/`libc::write` loops on the same descriptors.
+/// The raw side: `libc::read` and `libc::write` (or `pwritev2`) loops on the same descriptors.
 pub(crate) struct RawStream<'a> {
     reader: BorrowedFd<'a>,
     writer: BorrowedFd<'a>,
+    raw_write: RawWrite,
 }
 
 impl Duplex for RawStream<'_> {
     #[inline]
     fn send(&mut self, buf: &[u8]) -> io::Result<()> {
-        sys::write_all(self.writer, buf)
+        match self.raw_write {
+            RawWrite::Write => sys::write_all(self.writer, buf),
+            RawWrite::NoSignal => sys::write_all_nosignal(self.writer, buf),
+        }
     }
 
     #[inline]
