@@ -13,7 +13,23 @@ use std::io;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
+
+use ipc_pipe::Reader;
+
+/// Registers the read end with the runtime's reactor.
+#[allow(
+    unsafe_code,
+    reason = "tokio's AsyncFd registration is unsafe: it trusts the descriptor to stay put"
+)]
+fn register(reader: Reader) -> Result<AsyncFd<Reader>, Box<dyn std::error::Error>> {
+    // SAFETY: tokio requires the descriptor to stay open and the same for the AsyncFd's whole
+    // life. A Reader owns its descriptor from creation to drop, never replaces it, and
+    // `as_raw_fd` always returns that one number; the AsyncFd owns the Reader.
+    let registered = unsafe { AsyncFd::register_with_interest(reader, Interest::READABLE) };
+    registered.map_err(|err| err.to_string().into())
+}
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -32,7 +48,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ticks
     });
 
-    let reader = AsyncFd::new(reader)?;
+    let reader = register(reader)?;
     let mut received = Vec::new();
     let mut buf = [0; 256];
     loop {
