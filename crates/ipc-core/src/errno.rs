@@ -1,4 +1,9 @@
-//! Symbolic names of OS error numbers, for `Display`.
+//! What the workspace makes of OS error numbers: their symbolic names, for `Display`, and the
+//! default kind of each.
+
+use rustix::io::Errno;
+
+use crate::error_kind::ErrorKind;
 
 /// The symbolic name of the error numbers this workspace meets, for `Display`.
 pub(crate) fn errno_name(code: i32) -> Option<&'static str> {
@@ -47,4 +52,23 @@ pub(crate) fn errno_name(code: i32) -> Option<&'static str> {
         libc::ECHILD => "ECHILD",
         _ => return None,
     })
+}
+
+/// The default errno-to-kind table documented on `Error::from_errno`.
+pub(crate) fn default_kind(errno: Errno) -> ErrorKind {
+    match errno {
+        Errno::NOENT | Errno::NOTDIR => ErrorKind::NotFound,
+        Errno::EXIST => ErrorKind::AlreadyExists,
+        Errno::ACCESS | Errno::PERM | Errno::ROFS => ErrorKind::PermissionDenied,
+        Errno::AGAIN => ErrorKind::WouldBlock,
+        Errno::TIMEDOUT => ErrorKind::TimedOut,
+        Errno::NAMETOOLONG => ErrorKind::InvalidName,
+        Errno::INVAL | Errno::BADF | Errno::RANGE => ErrorKind::InvalidArgument,
+        Errno::MSGSIZE => ErrorKind::MessageTooLarge,
+        Errno::PIPE | Errno::CONNRESET | Errno::NOTCONN | Errno::NXIO => ErrorKind::PeerGone,
+        Errno::MFILE | Errno::NFILE => ErrorKind::LimitReached,
+        Errno::ISDIR => ErrorKind::WrongObjectType,
+        Errno::NOSYS | Errno::OPNOTSUPP => ErrorKind::Unsupported,
+        _ => ErrorKind::Other,
+    }
 }

@@ -5,118 +5,29 @@ use std::borrow::Cow;
 use std::fmt;
 use std::io;
 
-use crate::errno::errno_name;
+use crate::errno::{default_kind, errno_name};
+use crate::error_kind::ErrorKind;
 use crate::limit::Limit;
 use crate::object::Object;
 
 /// A specialised [`Result`](std::result::Result) whose error is [`Error`].
-pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// What went wrong, in the terms a caller matches on.
-///
-/// The kind is chosen deliberately at each call site from the OS error (see
-/// [`Error::from_errno`] for the default table); the OS error itself stays available as
-/// [`std::error::Error::source`].
 ///
 /// # Examples
 ///
 /// ```
-/// use ipc_core::{Error, ErrorKind};
+/// use ipc_core::{Error, ErrorKind, Result};
 ///
-/// let err = Error::new(ErrorKind::InvalidArgument, "pipe_resize");
-/// assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+/// fn checked_len(len: usize) -> Result<usize> {
+///     if len == 0 {
+///         return Err(Error::new(ErrorKind::InvalidArgument, "checked_len"));
+///     }
+///     Ok(len)
+/// }
+/// assert_eq!(checked_len(3)?, 3);
+/// assert_eq!(checked_len(0).unwrap_err().kind(), ErrorKind::InvalidArgument);
+/// # Ok::<(), ipc_core::Error>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ErrorKind {
-    /// The named object does not exist (`ENOENT`).
-    NotFound,
-    /// The object exists and exclusive creation was asked for (`EEXIST`).
-    AlreadyExists,
-    /// The caller may not do this to the object (`EACCES`, `EPERM`), or the object was refused
-    /// for safety (a symbolic link where an object was expected, a foreign owner).
-    PermissionDenied,
-    /// A non-blocking operation could not proceed now (`EAGAIN`). Converts to
-    /// [`io::ErrorKind::WouldBlock`] exactly, which async readiness wrappers rely on.
-    WouldBlock,
-    /// A bounded operation ran out of time.
-    TimedOut,
-    /// An object name or path is malformed.
-    InvalidName,
-    /// An argument is out of range or does not fit the object.
-    InvalidArgument,
-    /// A message does not fit: larger than the atomic or configured maximum, or larger than the
-    /// receiver's buffer. Nothing was sent or received.
-    MessageTooLarge,
-    /// The other side is gone: no reader for a write (`EPIPE`), no peer for an open (`ENXIO`).
-    PeerGone,
-    /// The input ended in the middle of a unit that must arrive whole (a frame, a record).
-    UnexpectedEof,
-    /// A system limit was reached; [`Error::limit`] names the knob that raises it.
-    LimitReached,
-    /// Memory shared with another process failed validation.
-    CorruptSharedState,
-    /// The kernel or the object does not support the operation (`ENOSYS`, `EOPNOTSUPP`).
-    Unsupported,
-    /// The object exists but is of the wrong type (a regular file where a FIFO was expected).
-    WrongObjectType,
-    /// Anything else; the OS error (if any) says more.
-    Other,
-}
-
-impl ErrorKind {
-    /// The lower-case phrase used in [`Error`]'s `Display`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert_eq!(ipc_core::ErrorKind::PeerGone.as_str(), "peer gone");
-    /// ```
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::NotFound => "not found",
-            Self::AlreadyExists => "already exists",
-            Self::PermissionDenied => "permission denied",
-            Self::WouldBlock => "would block",
-            Self::TimedOut => "timed out",
-            Self::InvalidName => "invalid name",
-            Self::InvalidArgument => "invalid argument",
-            Self::MessageTooLarge => "message too large",
-            Self::PeerGone => "peer gone",
-            Self::UnexpectedEof => "unexpected end of input",
-            Self::LimitReached => "limit reached",
-            Self::CorruptSharedState => "corrupt shared state",
-            Self::Unsupported => "unsupported",
-            Self::WrongObjectType => "wrong object type",
-            Self::Other => "error",
-        }
-    }
-
-    /// The closest [`io::ErrorKind`], used by `From<Error> for io::Error`.
-    fn to_io(self) -> io::ErrorKind {
-        match self {
-            Self::NotFound => io::ErrorKind::NotFound,
-            Self::AlreadyExists => io::ErrorKind::AlreadyExists,
-            Self::PermissionDenied => io::ErrorKind::PermissionDenied,
-            Self::WouldBlock => io::ErrorKind::WouldBlock,
-            Self::TimedOut => io::ErrorKind::TimedOut,
-            Self::InvalidName | Self::InvalidArgument | Self::MessageTooLarge => {
-                io::ErrorKind::InvalidInput
-            }
-            Self::PeerGone => io::ErrorKind::BrokenPipe,
-            Self::UnexpectedEof => io::ErrorKind::UnexpectedEof,
-            Self::CorruptSharedState => io::ErrorKind::InvalidData,
-            Self::Unsupported => io::ErrorKind::Unsupported,
-            Self::LimitReached | Self::WrongObjectType | Self::Other => io::ErrorKind::Other,
-        }
-    }
-}
-
-impl fmt::Display for ErrorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// The error of every fallible call in the workspace.
 ///
@@ -184,22 +95,27 @@ impl Error {
 
     /// An error from an OS error number, with the kind chosen by the default table:
     ///
-    /// | errno | kind |
-    /// |---|---|
-    /// | `ENOENT` | `NotFound` |
-    /// | `EEXIST` | `AlreadyExists` |
-    /// | `EACCES`, `EPERM` | `PermissionDenied` |
-    /// | `EAGAIN` | `WouldBlock` |
-    /// | `ETIMEDOUT` | `TimedOut` |
-    /// | `ENAMETOOLONG` | `InvalidName` |
-    /// | `EINVAL`, `EBADF`, `ERANGE` | `InvalidArgument` |
-    /// | `EMSGSIZE` | `MessageTooLarge` |
-    /// | `EPIPE`, `ECONNRESET`, `ENOTCONN`, `ENXIO` | `PeerGone` |
-    /// | `EMFILE`, `ENFILE`, `ENOSPC`, `ENOMEM`, `EDQUOT` | `LimitReached` |
-    /// | `ENOSYS`, `EOPNOTSUPP` | `Unsupported` |
-    /// | anything else | `Other` |
+    /// | errno | kind | why |
+    /// |---|---|---|
+    /// | `ENOENT` | `NotFound` | |
+    /// | `ENOTDIR` | `NotFound` | a component of the path is not a directory, so nothing can be found under it |
+    /// | `EEXIST` | `AlreadyExists` | |
+    /// | `EACCES`, `EPERM` | `PermissionDenied` | |
+    /// | `EROFS` | `PermissionDenied` | a read-only filesystem refuses the change whoever asks |
+    /// | `EAGAIN` | `WouldBlock` | |
+    /// | `ETIMEDOUT` | `TimedOut` | |
+    /// | `ENAMETOOLONG` | `InvalidName` | |
+    /// | `EINVAL`, `EBADF`, `ERANGE` | `InvalidArgument` | |
+    /// | `EMSGSIZE` | `MessageTooLarge` | |
+    /// | `EPIPE`, `ECONNRESET`, `ENOTCONN`, `ENXIO` | `PeerGone` | |
+    /// | `EMFILE`, `ENFILE` | `LimitReached` | with the [`Limit`] of [`Limit::for_descriptors`] |
+    /// | `EISDIR` | `WrongObjectType` | a directory where an IPC object was expected |
+    /// | `ENOSYS`, `EOPNOTSUPP` | `Unsupported` | |
+    /// | anything else, `ENOSPC`, `ENOMEM` and `EDQUOT` among them | `Other` | which limit they hit depends on the call, and a limit error must name its knob |
     ///
-    /// Call sites that know better use [`Error::from_errno_as`].
+    /// Call sites that know better use [`Error::from_errno_as`] (for `ENOSPC` from `mq_open`,
+    /// say: `LimitReached` with `/proc/sys/fs/mqueue/queues_max`). A call whose `EMFILE` means
+    /// another limit than `RLIMIT_NOFILE` replaces it with [`Error::with_limit`].
     ///
     /// # Examples
     ///
@@ -208,9 +124,13 @@ impl Error {
     /// use rustix::io::Errno;
     ///
     /// assert_eq!(Error::from_errno("open", "/x", Errno::NOENT).kind(), ErrorKind::NotFound);
+    /// assert_eq!(Error::from_errno("ftruncate", "/x", Errno::NOSPC).kind(), ErrorKind::Other);
+    /// let err = Error::from_errno("pipe2", "pipe", Errno::MFILE);
+    /// assert_eq!(err.kind(), ErrorKind::LimitReached);
+    /// assert_eq!(err.limit().unwrap().knob(), "RLIMIT_NOFILE");
     /// ```
     pub fn from_errno(operation: &'static str, object: impl Into<Object>, errno: Errno) -> Self {
-        Self::from_errno_as(kind_of(errno), operation, object, errno)
+        Self::from_errno_as(default_kind(errno), operation, object, errno).with_default_limit(errno)
     }
 
     /// An error from an OS error number with a kind chosen by the caller.
@@ -238,6 +158,9 @@ impl Error {
     /// [`Error::from_errno`] for a call that creates descriptors: `EMFILE` and `ENFILE` carry
     /// the [`Limit`] of [`Limit::for_descriptors`].
     ///
+    /// Now that [`Error::from_errno`] attaches that limit itself, this is the same call; it
+    /// stays because it says at the call site that descriptors are being made.
+    ///
     /// # Examples
     ///
     /// ```
@@ -253,14 +176,12 @@ impl Error {
         object: impl Into<Object>,
         errno: Errno,
     ) -> Self {
-        let err = Self::from_errno(operation, object, errno);
-        match Limit::for_descriptors(errno) {
-            Some(limit) => err.with_limit(limit),
-            None => err,
-        }
+        Self::from_errno(operation, object, errno)
     }
 
-    /// An error from a `std::io::Error`, keeping its OS code (if any) and mapping its kind.
+    /// An error from a `std::io::Error`, keeping its OS code (if any) and mapping its kind: an
+    /// OS code goes through the table of [`Error::from_errno`], limit included; an error
+    /// without one maps its [`io::ErrorKind`] to the closest [`ErrorKind`].
     ///
     /// # Examples
     ///
@@ -273,8 +194,9 @@ impl Error {
     /// assert_eq!(err.raw_os_error(), Some(libc::EPIPE));
     /// ```
     pub fn from_io(operation: &'static str, object: impl Into<Object>, error: io::Error) -> Self {
-        let kind = match error.raw_os_error() {
-            Some(code) => kind_of(Errno::from_raw_os_error(code)),
+        let errno = error.raw_os_error().map(Errno::from_raw_os_error);
+        let kind = match errno {
+            Some(errno) => default_kind(errno),
             None => match error.kind() {
                 io::ErrorKind::NotFound => ErrorKind::NotFound,
                 io::ErrorKind::AlreadyExists => ErrorKind::AlreadyExists,
@@ -290,7 +212,10 @@ impl Error {
         };
         let mut err = Self::new(kind, operation).with_object(object);
         err.inner.os = Some(error);
-        err
+        match errno {
+            Some(errno) => err.with_default_limit(errno),
+            None => err,
+        }
     }
 
     /// An error from the calling thread's `errno`, for the `libc` calls that report through it.
@@ -354,7 +279,7 @@ impl Error {
     /// assert_eq!(
     ///     err.to_string(),
     ///     "pipe_resize fd 4: limit reached (EPERM): system-wide limit /proc/sys/fs/pipe-max-size \
-    ///      is 1048576; raise it there"
+    ///      is 1048576; raise it there (sysctl fs.pipe-max-size)"
     /// );
     /// ```
     #[must_use]
@@ -436,6 +361,31 @@ impl Error {
         self.inner.os.as_ref().and_then(io::Error::raw_os_error)
     }
 
+    /// The OS error number of `error`, whether it came straight from the OS or is an [`Error`]
+    /// converted with `?` (whose own [`io::Error::raw_os_error`] is `None`, see
+    /// `From<Error> for io::Error`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_core::Error;
+    ///
+    /// let converted: std::io::Error = Error::from_errno("write", "fd 3", rustix::io::Errno::PIPE).into();
+    /// assert_eq!(converted.raw_os_error(), None);
+    /// assert_eq!(Error::raw_os_error_of(&converted), Some(libc::EPIPE));
+    ///
+    /// let plain = std::io::Error::from_raw_os_error(libc::EAGAIN);
+    /// assert_eq!(Error::raw_os_error_of(&plain), Some(libc::EAGAIN));
+    /// ```
+    pub fn raw_os_error_of(error: &io::Error) -> Option<i32> {
+        error.raw_os_error().or_else(|| {
+            error
+                .get_ref()?
+                .downcast_ref::<Self>()
+                .and_then(Self::raw_os_error)
+        })
+    }
+
     /// Whether this is a [`ErrorKind::WouldBlock`] error: the `try_` forms' "not now".
     ///
     /// # Examples
@@ -447,25 +397,14 @@ impl Error {
     pub fn is_would_block(&self) -> bool {
         self.inner.kind == ErrorKind::WouldBlock
     }
-}
 
-/// The default errno-to-kind table documented on [`Error::from_errno`].
-fn kind_of(errno: Errno) -> ErrorKind {
-    match errno {
-        Errno::NOENT => ErrorKind::NotFound,
-        Errno::EXIST => ErrorKind::AlreadyExists,
-        Errno::ACCESS | Errno::PERM => ErrorKind::PermissionDenied,
-        Errno::AGAIN => ErrorKind::WouldBlock,
-        Errno::TIMEDOUT => ErrorKind::TimedOut,
-        Errno::NAMETOOLONG => ErrorKind::InvalidName,
-        Errno::INVAL | Errno::BADF | Errno::RANGE => ErrorKind::InvalidArgument,
-        Errno::MSGSIZE => ErrorKind::MessageTooLarge,
-        Errno::PIPE | Errno::CONNRESET | Errno::NOTCONN | Errno::NXIO => ErrorKind::PeerGone,
-        Errno::MFILE | Errno::NFILE | Errno::NOSPC | Errno::NOMEM | Errno::DQUOT => {
-            ErrorKind::LimitReached
+    /// Attaches the limit the default table implies for `errno`: the descriptor limits for
+    /// `EMFILE` and `ENFILE`, which are the only errors it maps to `LimitReached`.
+    fn with_default_limit(self, errno: Errno) -> Self {
+        match Limit::for_descriptors(errno) {
+            Some(limit) if self.kind() == ErrorKind::LimitReached => self.with_limit(limit),
+            _ => self,
         }
-        Errno::NOSYS | Errno::OPNOTSUPP => ErrorKind::Unsupported,
-        _ => ErrorKind::Other,
     }
 }
 
@@ -487,11 +426,7 @@ impl fmt::Display for Error {
             write!(f, ": {detail}")?;
         }
         if let Some(limit) = &inner.limit {
-            write!(f, ": {} limit {}", limit.scope(), limit.knob())?;
-            if let Some(current) = limit.current() {
-                write!(f, " is {current}")?;
-            }
-            f.write_str("; raise it there")?;
+            write!(f, ": {limit}")?;
         }
         Ok(())
     }
@@ -520,9 +455,30 @@ impl std::error::Error for Error {
     }
 }
 
-/// Keeps the kind (mapped to the closest [`io::ErrorKind`]) and the whole error as the payload,
-/// so the OS code stays reachable: through `get_ref()` and [`Error::raw_os_error`], or through
-/// `source()`, whose `io::Error` has `raw_os_error()`.
+/// Keeps the kind (mapped to the closest [`io::ErrorKind`]; [`ErrorKind::WouldBlock`] to
+/// [`io::ErrorKind::WouldBlock`] exactly) and the whole [`Error`] as the payload.
+///
+/// The result is a custom `io::Error`, so its own `raw_os_error()` is `None`. The OS code is
+/// reached through the payload: [`Error::raw_os_error_of`] does it in one call (and also
+/// answers for an `io::Error` that came straight from the OS); by hand,
+/// `io.get_ref()` downcast to [`Error`] gives [`Error::raw_os_error`], and `io.source()`
+/// (which `io::Error` forwards to the payload's `source()`) is the OS `io::Error` itself.
+///
+/// # Examples
+///
+/// ```
+/// use std::error::Error as _;
+/// use ipc_core::Error;
+///
+/// let io: std::io::Error = Error::from_errno("read", "fd 3", rustix::io::Errno::AGAIN).into();
+/// assert_eq!(io.kind(), std::io::ErrorKind::WouldBlock);
+/// assert_eq!(io.raw_os_error(), None);
+/// assert_eq!(Error::raw_os_error_of(&io), Some(libc::EAGAIN));
+/// let ours = io.get_ref().and_then(|e| e.downcast_ref::<Error>()).unwrap();
+/// assert_eq!(ours.raw_os_error(), Some(libc::EAGAIN));
+/// let os = io.source().and_then(|e| e.downcast_ref::<std::io::Error>()).unwrap();
+/// assert_eq!(os.raw_os_error(), Some(libc::EAGAIN));
+/// ```
 impl From<Error> for io::Error {
     fn from(err: Error) -> Self {
         io::Error::new(err.kind().to_io(), err)
@@ -548,7 +504,8 @@ mod tests {
         assert_eq!(sut.kind(), ErrorKind::LimitReached);
         assert_eq!(
             sut.to_string(),
-            "mq_open /jobs: limit reached (EMFILE): per-user limit RLIMIT_MSGQUEUE is 819200; raise it there"
+            "mq_open /jobs: limit reached (EMFILE): per-user limit RLIMIT_MSGQUEUE is 819200; \
+             raise it with setrlimit(RLIMIT_MSGQUEUE) or `ulimit -q`"
         );
     }
 
@@ -590,6 +547,65 @@ mod tests {
         );
         assert_eq!(sut.kind(), ErrorKind::UnexpectedEof);
         assert_eq!(sut.raw_os_error(), None);
+    }
+
+    #[test]
+    fn every_limit_error_the_constructors_build_names_its_limit() {
+        for code in 1..4096 {
+            let errno = Errno::from_raw_os_error(code);
+            let built = [
+                Error::from_errno("op", "obj", errno),
+                Error::from_errno_creating_fd("op", "obj", errno),
+                Error::from_io("op", "obj", io::Error::from_raw_os_error(code)),
+            ];
+            for sut in built {
+                if sut.kind() == ErrorKind::LimitReached {
+                    assert!(sut.limit().is_some(), "{sut}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn errors_that_name_no_knob_are_not_limit_errors() {
+        for errno in [Errno::NOSPC, Errno::NOMEM, Errno::DQUOT] {
+            let sut = Error::from_errno("op", "obj", errno);
+            assert_eq!(sut.kind(), ErrorKind::Other, "{sut}");
+            assert!(sut.limit().is_none());
+        }
+    }
+
+    #[test]
+    fn path_and_filesystem_errors_map_to_their_kinds() {
+        for (errno, kind) in [
+            (Errno::NOTDIR, ErrorKind::NotFound),
+            (Errno::ROFS, ErrorKind::PermissionDenied),
+            (Errno::ISDIR, ErrorKind::WrongObjectType),
+        ] {
+            assert_eq!(Error::from_errno("open", "/x", errno).kind(), kind);
+        }
+    }
+
+    #[test]
+    fn descriptor_limits_are_attached_from_an_io_error_too() {
+        let sut = Error::from_io(
+            "accept",
+            Object::Fd(3),
+            io::Error::from_raw_os_error(libc::ENFILE),
+        );
+        assert_eq!(sut.kind(), ErrorKind::LimitReached);
+        assert_eq!(sut.limit().unwrap().knob(), "/proc/sys/fs/file-max");
+    }
+
+    #[test]
+    fn the_os_code_of_a_converted_error_is_reached_through_the_helper_and_source() {
+        let io: io::Error = Error::from_errno("write", Object::Fd(3), Errno::PIPE).into();
+        assert_eq!(io.raw_os_error(), None);
+        assert_eq!(Error::raw_os_error_of(&io), Some(libc::EPIPE));
+        let source = io.source().and_then(|e| e.downcast_ref::<io::Error>());
+        assert_eq!(source.and_then(io::Error::raw_os_error), Some(libc::EPIPE));
+        let other = io::Error::other("no code");
+        assert_eq!(Error::raw_os_error_of(&other), None);
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //!
 //! - [`Error`], [`ErrorKind`] and [`Result`]: one error type naming the operation, the object and
 //!   the OS error, with limit errors that say which knob to raise.
-//! - [`ObjectName`], [`check_socket_path`] and [`unique_name`]: validated POSIX object names,
-//!   socket-path checks and the one generator of unique names.
+//! - [`ObjectName`], [`check_socket_path`], [`check_abstract_socket_name`] and [`unique_name`]:
+//!   validated POSIX object names, socket-address checks and the one generator of unique names.
 //! - [`OpenMode`], [`Permissions`] and [`Ownership`]: the `create_new` / `open` /
 //!   `open_or_create` vocabulary, exact modes (default `0o600`) and unlink-on-drop ownership.
 //! - [`Deadline`] and [`Wait`]: monotonic deadlines, the `EINTR` retry loop written once, and the
@@ -16,12 +16,29 @@
 //!
 //! With the `testing` feature, [`testing`] re-executes a test binary as a child process in a
 //! named role, so cross-process tests use real processes without `fork()`ing the test harness.
+//!
+//! # rustix is a public dependency
+//!
+//! `ipc-core` is the vocabulary of crates that all make their system calls through rustix, so
+//! a few items speak rustix's types rather than wrap them:
+//!
+//! - [`Error::from_errno`] and its relatives take a `rustix::io::Errno`.
+//! - [`wait_ready`] takes `rustix::event::PollFlags`; it and [`Wait::retry`] return a
+//!   `rustix::io::Result`, so a caller matches `Errno::TIMEDOUT` or `Errno::AGAIN` and then
+//!   builds the [`Error`] that names its own operation and object.
+//! - [`Wait::timespec`] and [`Deadline::to_realtime`] return a `rustix::time::Timespec` (the
+//!   `Timespec` of `rustix::event::poll` too), ready for the call that takes it.
+//!
+//! A rustix release that changes these types is therefore a breaking change of `ipc-core`, and
+//! the workspace moves to it in one step (it pins one rustix version). Everything else is std
+//! types.
 #![doc(test(attr(deny(warnings))))]
 
 mod child_fds;
 mod deadline;
 mod errno;
 mod error;
+mod error_kind;
 mod limit;
 mod name;
 mod object;
@@ -34,9 +51,13 @@ pub mod testing;
 
 pub use child_fds::ChildFds;
 pub use deadline::{Deadline, Wait};
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, Result};
+pub use error_kind::ErrorKind;
 pub use limit::{Limit, LimitScope};
-pub use name::{ObjectName, SOCKET_PATH_MAX, TEST_PREFIX, check_socket_path, unique_name};
+pub use name::{
+    ObjectName, SOCKET_PATH_MAX, TEST_PREFIX, check_abstract_socket_name, check_socket_path,
+    unique_name,
+};
 pub use object::Object;
 pub use open::{OpenMode, Ownership, Permissions};
 pub use readiness::wait_ready;

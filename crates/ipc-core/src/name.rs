@@ -5,14 +5,35 @@ use std::fmt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
+use crate::error_kind::ErrorKind;
 
 /// The longest name component Linux accepts (`NAME_MAX`), which bounds the part of a POSIX
 /// object name after its leading `/`.
 const NAME_MAX: usize = 255;
 
-/// The size of `sockaddr_un::sun_path` on Linux: a filesystem socket path must be shorter than
-/// this (it needs its terminating NUL), an abstract name at most this long minus its leading NUL.
+/// The size of `sockaddr_un::sun_path` on Linux, 108 bytes.
+///
+/// A filesystem socket path must be shorter than this, for its terminating NUL
+/// ([`check_socket_path`]). An abstract socket name fills `sun_path` after a leading NUL and
+/// has no terminator, so it may be up to `SOCKET_PATH_MAX - 1` bytes
+/// ([`check_abstract_socket_name`]).
+///
+/// # Examples
+///
+/// ```
+/// use std::path::Path;
+/// use ipc_core::{SOCKET_PATH_MAX, check_abstract_socket_name, check_socket_path};
+///
+/// let longest = "p".repeat(SOCKET_PATH_MAX - 1);
+/// assert!(check_socket_path(Path::new(&longest)).is_ok());
+/// assert!(check_abstract_socket_name(longest.as_bytes()).is_ok());
+/// assert!(check_socket_path(Path::new(&"p".repeat(SOCKET_PATH_MAX))).is_err());
+/// ```
+///
+/// # References
+///
+/// - [unix(7), "Address format"](https://man7.org/linux/man-pages/man7/unix.7.html)
 pub const SOCKET_PATH_MAX: usize = 108;
 
 /// The prefix of every object the tests create, so the leak sweep of `cargo xtask test-all`
@@ -151,11 +172,12 @@ impl From<&ObjectName> for crate::Object {
     }
 }
 
-/// Checks that `path` fits a Unix socket address without truncation.
+/// Checks that the filesystem path `path` fits a Unix socket address without truncation.
 ///
 /// A filesystem path must be non-empty, contain no NUL, and be at most
 /// [`SOCKET_PATH_MAX`]` - 1` bytes (room for the terminating NUL). The kernel would otherwise
-/// silently use a truncated path, or refuse it with a bare `EINVAL`.
+/// silently use a truncated path, or refuse it with a bare `EINVAL`. An abstract name (which
+/// starts with NUL in `sun_path`) is not a path: check it with [`check_abstract_socket_name`].
 ///
 /// # Errors
 ///
@@ -191,6 +213,52 @@ pub fn check_socket_path(path: &Path) -> Result<()> {
         return Err(invalid(format!(
             "is {} bytes; sun_path holds at most {} plus the terminating NUL",
             bytes.len(),
+            SOCKET_PATH_MAX - 1
+        )));
+    }
+    Ok(())
+}
+
+/// Checks that `name` fits the abstract socket namespace: 1 to [`SOCKET_PATH_MAX`]` - 1` (107)
+/// bytes, not counting the leading NUL that marks an abstract address, which `name` leaves out.
+///
+/// Any bytes are allowed, NUL included: the kernel takes the name's length from the address
+/// length, not from a terminator (`std`'s `SocketAddr::from_abstract_name` and rustix's
+/// `SocketAddrUnix::new_abstract_name` take the name the same way, without the leading NUL).
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidName`] for an empty name or one longer than 107 bytes, with the length
+/// and the limit in the detail.
+///
+/// # Examples
+///
+/// ```
+/// use ipc_core::{ErrorKind, check_abstract_socket_name};
+///
+/// assert!(check_abstract_socket_name(b"ipc-rs/jobs").is_ok());
+/// assert_eq!(check_abstract_socket_name(b"").unwrap_err().kind(), ErrorKind::InvalidName);
+/// let err = check_abstract_socket_name(&[b'x'; 108]).unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::InvalidName);
+/// ```
+///
+/// # References
+///
+/// - [unix(7), "abstract"](https://man7.org/linux/man-pages/man7/unix.7.html)
+pub fn check_abstract_socket_name(name: &[u8]) -> Result<()> {
+    let invalid = |why: String| {
+        // `@` stands for the leading NUL, as `ss` and `netstat` show abstract names.
+        Error::new(ErrorKind::InvalidName, "abstract_socket_name")
+            .with_object(format!("@{}", name.escape_ascii()))
+            .with_detail(why)
+    };
+    if name.is_empty() {
+        return Err(invalid("is empty".to_owned()));
+    }
+    if name.len() > SOCKET_PATH_MAX - 1 {
+        return Err(invalid(format!(
+            "is {} bytes; sun_path holds at most {} after the leading NUL",
+            name.len(),
             SOCKET_PATH_MAX - 1
         )));
     }
@@ -272,6 +340,24 @@ mod tests {
         assert!(check_socket_path(Path::new(&fits)).is_ok());
         let too_long = "p".repeat(SOCKET_PATH_MAX);
         assert!(check_socket_path(Path::new(&too_long)).is_err());
+    }
+
+    #[test]
+    fn abstract_names_of_one_to_107_bytes_are_accepted() {
+        assert!(check_abstract_socket_name(b"a").is_ok());
+        assert!(check_abstract_socket_name(b"with\0nul").is_ok());
+        assert!(check_abstract_socket_name(&[b'n'; SOCKET_PATH_MAX - 1]).is_ok());
+        let sut = check_abstract_socket_name(&[b'n'; SOCKET_PATH_MAX]).unwrap_err();
+        assert_eq!(sut.kind(), ErrorKind::InvalidName);
+        assert_eq!(
+            sut.detail(),
+            Some("is 108 bytes; sun_path holds at most 107 after the leading NUL")
+        );
+        let sut = check_abstract_socket_name(b"").unwrap_err();
+        assert_eq!(
+            sut.to_string(),
+            "abstract_socket_name @: invalid name: is empty"
+        );
     }
 
     #[test]

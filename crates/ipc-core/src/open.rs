@@ -5,7 +5,8 @@ use std::os::fd::BorrowedFd;
 
 use rustix::fs::Mode;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
+use crate::error_kind::ErrorKind;
 use crate::object::Object;
 
 /// How a named object is reached: created exclusively, opened, or either.
@@ -67,6 +68,15 @@ pub struct Permissions {
 
 impl Permissions {
     /// Owner read and write: the default for every object this workspace creates.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_core::Permissions;
+    ///
+    /// assert_eq!(Permissions::OWNER_ONLY, Permissions::default());
+    /// assert_eq!(Permissions::OWNER_ONLY.mode(), 0o600);
+    /// ```
     pub const OWNER_ONLY: Self = Self { mode: 0o600 };
 
     /// Permissions with the given mode bits.

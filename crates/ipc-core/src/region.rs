@@ -28,6 +28,26 @@
 /// Users must assume nothing about the contents: they may change concurrently, so reads must be
 /// volatile or atomic and their results validated, and no reference may be formed to them.
 ///
+/// Read-only mappings are not `SharedRegion`s: promise 3 asks for readable *and* writable
+/// bytes, since the mutexes, semaphores and channels placed in a region write to it. A crate
+/// that maps an object read-only offers its own type, with copies out or atomic loads.
+///
+/// # Send and Sync
+///
+/// The trait requires neither, and a region type that holds its base address as a raw pointer
+/// gets neither automatically; an implementor states them with `unsafe impl`, each with its
+/// reason and a test that asserts the bound (STYLE.md 10):
+///
+/// - `Send` when the mapping belongs to the process, not to the thread that made it (true of
+///   every `mmap` and `shmat`), so the value may move to another thread and be dropped, and
+///   unmapped, there; and when nothing else in the type is tied to a thread.
+/// - `Sync` when its `&self` methods are safe to call from several threads at once. Under this
+///   contract `as_ptr` and `len` only return fixed values, so a type whose other `&self`
+///   methods are thread-safe too qualifies; one that keeps unsynchronised state behind `&self`
+///   (a `Cell`, a non-atomic counter) does not. `Sync` promises nothing about the bytes: other
+///   processes write them already, so threads of this process that share a region use the same
+///   atomics or volatile accesses that any user must.
+///
 /// # Examples
 ///
 /// A region over private heap memory, to show the shape of an implementation (real regions
@@ -58,12 +78,21 @@
 ///     }
 /// }
 ///
+/// // SAFETY: the allocation belongs to the process, so it may move to and be freed on any
+/// // thread; `PageBox` holds nothing else.
+/// unsafe impl Send for PageBox {}
+/// // SAFETY: its `&self` methods only return the fixed pointer and length.
+/// unsafe impl Sync for PageBox {}
+///
 /// // SAFETY: the pointer is fixed, page-aligned, non-null, valid for PAGE bytes until drop,
 /// // and heap memory cannot shrink under us.
 /// unsafe impl SharedRegion for PageBox {
 ///     fn as_ptr(&self) -> *mut u8 { self.ptr }
 ///     fn len(&self) -> usize { PAGE }
 /// }
+///
+/// fn assert_send_sync<T: Send + Sync>() {}
+/// assert_send_sync::<PageBox>();
 ///
 /// let region = PageBox::new();
 /// let word = region.as_ptr().cast::<std::sync::atomic::AtomicU32>();

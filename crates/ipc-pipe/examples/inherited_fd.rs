@@ -37,7 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The parent's copy of the read end is closed once the child has started.
     let mut child = ipc_core::ChildFds::new()
         .place(reader, READ_END)?
-        .spawn(&mut command)?;
+        .spawn(command)?;
     writer.write_all(b"Hello from parent!")?;
     drop(writer);
     let status = child.wait()?;

@@ -2,7 +2,7 @@
 
 use std::ffi::OsString;
 use std::io;
-use std::os::fd::{AsFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, RawFd};
 use std::process::{Command, Stdio};
 
 use rustix::pipe::{PipeFlags, pipe_with};
@@ -10,8 +10,9 @@ use rustix::pipe::{PipeFlags, pipe_with};
 use super::child::Child;
 use super::context::ChildContext;
 use super::protocol::{
-    ARGS_ENV, FDS_ENV, REPORT_FD, REPORT_FD_ENV, ROLE_ENV, check_target, encode_args, encode_fds,
+    ARGS_ENV, FDS_ENV, REPORT_FD, REPORT_FD_ENV, ROLE_ENV, encode_args, encode_fds,
 };
+use crate::ChildFds;
 
 /// Configures and spawns a re-executed child: the current test binary, running only the
 /// current test, with [`ROLE_ENV`](super::ROLE_ENV) naming its role.
@@ -46,7 +47,7 @@ pub struct ChildBuilder {
     role: String,
     args: Vec<(String, String)>,
     envs: Vec<(OsString, OsString)>,
-    fds: Vec<(OwnedFd, RawFd)>,
+    fds: ChildFds,
     stdin: Option<Stdio>,
     test_name: Option<String>,
     error: Option<io::Error>,
@@ -65,7 +66,7 @@ impl ChildBuilder {
             role: role.to_owned(),
             args: Vec::new(),
             envs: Vec::new(),
-            fds: Vec::new(),
+            fds: ChildFds::new(),
             stdin: None,
             test_name: None,
             error: None,
@@ -133,20 +134,22 @@ impl ChildBuilder {
         if self.error.is_some() {
             return self;
         }
-        let placed = check_target(target)
-            .and_then(|()| {
-                if self.fds.iter().any(|(_, t)| *t == target) {
-                    Err(io::Error::new(
-                        io::ErrorKind::InvalidInput,
-                        format!("inherit_fd: target {target} is already used"),
-                    ))
-                } else {
-                    Ok(())
-                }
+        let placed = if target == REPORT_FD {
+            Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("inherit_fd: target {target} is REPORT_FD, the report pipe's number"),
+            ))
+        } else {
+            fd.as_fd().try_clone_to_owned().and_then(|source| {
+                // `ChildFds` checks the range and repeated targets; its InvalidArgument
+                // converts to InvalidInput.
+                std::mem::take(&mut self.fds)
+                    .place(source, target)
+                    .map_err(io::Error::from)
             })
-            .and_then(|()| fd.as_fd().try_clone_to_owned());
+        };
         match placed {
-            Ok(source) => self.fds.push((source, target)),
+            Ok(fds) => self.fds = fds,
             Err(err) => self.error = Some(err),
         }
         self
@@ -239,18 +242,19 @@ impl ChildBuilder {
         cmd.envs(self.envs);
         cmd.env(ROLE_ENV, &self.role)
             .env(ARGS_ENV, encode_args(&self.args))
-            .env(FDS_ENV, encode_fds(self.fds.iter().map(|(_, t)| *t)))
+            .env(FDS_ENV, encode_fds(self.fds.targets()))
             .env(REPORT_FD_ENV, REPORT_FD.to_string());
         cmd.stdin(self.stdin.unwrap_or_else(Stdio::null))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
 
-        let mut fds = self.fds;
-        fds.push((report_writer, REPORT_FD));
-        let inner = crate::sys::child_fds::spawn_with_fds(&mut cmd, &fds)?;
-        // Our copies close here, the report pipe's write end among them, so the parent sees end
-        // of file once the child (the only other holder) exits.
-        drop(fds);
+        // Our copies close when `spawn_io` returns, the report pipe's write end among them, so
+        // the parent sees end of file once the child (the only other holder) exits.
+        let inner = self
+            .fds
+            .place(report_writer, REPORT_FD)
+            .map_err(io::Error::from)?
+            .spawn_io(cmd)?;
         Child::start(inner, report_reader, self.role, test_name)
     }
 }

@@ -2,15 +2,15 @@
 
 use std::fmt;
 use std::io::{self, Read};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::process::{self, ExitStatus};
 use std::time::Duration;
 
-use rustix::process::{Pid, PidfdFlags, pidfd_open};
+use rustix::process::{Pid, PidfdFlags, Signal, pidfd_open, pidfd_send_signal};
 
 use super::output::Output;
-use super::report::{ReportReader, deadline_after, wait_readable};
-use super::sys;
+use super::report::{ReportReader, wait_readable};
+use crate::Deadline;
 
 /// How long a failure message waits for an exiting child's status and last output.
 const EXIT_GRACE: Duration = Duration::from_secs(5);
@@ -89,7 +89,7 @@ impl Child {
         let output = match Output::capture(streams, pid) {
             Ok(output) => output,
             Err(err) => {
-                let _ = sys::send_signal(pidfd.as_fd(), libc::SIGKILL);
+                let _ = send_signal(pidfd.as_fd(), libc::SIGKILL);
                 let _ = inner.wait();
                 return Err(err);
             }
@@ -141,7 +141,7 @@ impl Child {
     /// }
     /// ```
     pub fn next_report(&mut self, timeout: Duration) -> io::Result<Option<String>> {
-        self.reports.next(deadline_after(timeout))
+        self.reports.next(Deadline::after(timeout))
     }
 
     /// Asserts that the child's next report is exactly `event`, within `timeout`.
@@ -208,7 +208,7 @@ impl Child {
             return status;
         }
         // ESRCH means it already exited; the wait below reaps it either way.
-        let _ = sys::send_signal(self.pidfd.as_fd(), libc::SIGKILL);
+        let _ = send_signal(self.pidfd.as_fd(), libc::SIGKILL);
         match self.reap() {
             Ok(status) => status,
             Err(err) => panic!("reaping child `{}` (pid {}): {err}", self.role, self.pid()),
@@ -243,7 +243,7 @@ impl Child {
         }
         // "A PID file descriptor ... becomes readable when the process terminates" (poll on a
         // pidfd, pidfd_open(2)).
-        if wait_readable(self.pidfd.as_fd(), deadline_after(timeout))? {
+        if wait_readable(self.pidfd.as_fd(), Deadline::after(timeout))? {
             return self.reap();
         }
         let status = self.kill();
@@ -310,7 +310,9 @@ impl Child {
     ///
     /// # Errors
     ///
-    /// The OS error: `ESRCH` once the child was reaped, `EINVAL` for a bad signal number.
+    /// The OS error: `ESRCH` once the child was reaped; `EINVAL` for a number that is not a
+    /// named signal (the real-time signals are refused, since the C library reserves some of
+    /// them and rustix names none).
     ///
     /// # Examples
     ///
@@ -326,7 +328,7 @@ impl Child {
     /// ```
     #[doc(alias = "pidfd_send_signal")]
     pub fn signal(&self, signal: libc::c_int) -> io::Result<()> {
-        sys::send_signal(self.pidfd.as_fd(), signal)
+        send_signal(self.pidfd.as_fd(), signal)
     }
 
     /// Everything the child wrote to stdout and stderr so far, interleaved in arrival order,
@@ -389,7 +391,7 @@ impl fmt::Debug for Child {
 impl Drop for Child {
     fn drop(&mut self) {
         if self.status.is_none() {
-            let _ = sys::send_signal(self.pidfd.as_fd(), libc::SIGKILL);
+            let _ = send_signal(self.pidfd.as_fd(), libc::SIGKILL);
             if let Ok(status) = self.inner.wait() {
                 self.status = Some(status);
             }
@@ -408,6 +410,13 @@ impl Drop for Child {
             );
         }
     }
+}
+
+/// Sends `signal` to the process behind `pidfd` (`pidfd_send_signal(2)`).
+fn send_signal(pidfd: BorrowedFd<'_>, signal: libc::c_int) -> io::Result<()> {
+    let signal =
+        Signal::from_named_raw(signal).ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))?;
+    pidfd_send_signal(pidfd, signal).map_err(io::Error::from)
 }
 
 fn describe(status: &io::Result<ExitStatus>) -> String {

@@ -4,7 +4,7 @@ use std::os::fd::{OwnedFd, RawFd};
 use std::sync::OnceLock;
 
 use super::protocol::{
-    ARGS_ENV, FDS_ENV, MAX_REPORT_LEN, REPORT_FD_ENV, ROLE_ENV, decode_args, decode_fds,
+    ARGS_ENV, FDS_ENV, MAX_REPORT_LEN, REPORT_FD, REPORT_FD_ENV, ROLE_ENV, decode_args, decode_fds,
 };
 use super::sys::InheritedFds;
 
@@ -29,6 +29,28 @@ static STATE: OnceLock<Option<ChildState>> = OnceLock::new();
 /// The context is a cheap copyable handle on state read once per process; descriptors placed by
 /// the parent are marked close-on-exec at that first read, so they do not leak into the child's
 /// own children.
+///
+/// # Examples
+///
+/// The shape of a cross-process test: the child's branch first, ending in `return`, then the
+/// parent's half. (A doctest is never a re-executed child, so only the parent's half runs here,
+/// and it spawns nothing: re-execution needs a libtest binary.)
+///
+/// ```
+/// use ipc_core::testing::ChildContext;
+///
+/// fn echo_test() {
+///     if let Some(ctx) = ChildContext::current() {
+///         match ctx.role() {
+///             "echo" => ctx.report(ctx.arg("word").unwrap_or("none")),
+///             other => panic!("unknown role {other}"),
+///         }
+///         return;
+///     }
+///     // The parent's half: ChildBuilder::new("echo").arg("word", "hi").spawn() and so on.
+/// }
+/// echo_test();
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct ChildContext {
     state: &'static ChildState,
@@ -200,10 +222,7 @@ fn load_rest(role: String) -> Result<ChildState, String> {
         |name: &str| std::env::var(name).map_err(|err| format!("{name} cannot be read ({err})"));
     let args = decode_args(&var(ARGS_ENV)?).map_err(|err| format!("{ARGS_ENV}: {err}"))?;
     let mut fds = decode_fds(&var(FDS_ENV)?).map_err(|err| format!("{FDS_ENV}: {err}"))?;
-    let report_text = var(REPORT_FD_ENV)?;
-    let report_fd: RawFd = report_text
-        .parse()
-        .map_err(|err| format!("{REPORT_FD_ENV}={report_text:?}: {err}"))?;
+    let report_fd = report_fd(&var(REPORT_FD_ENV)?)?;
     fds.push(report_fd);
     let fds = InheritedFds::adopt(fds)?;
     let report = fds
@@ -215,4 +234,34 @@ fn load_rest(role: String) -> Result<ChildState, String> {
         fds,
         report,
     })
+}
+
+/// Parses [`REPORT_FD_ENV`], which must name [`REPORT_FD`].
+///
+/// The report descriptor is always `REPORT_FD`, which no placed descriptor may use
+/// (`decode_fds` refuses it): any other value was not written by `ChildBuilder`, and adopting
+/// it could hand out a second owner of, say, stdout.
+fn report_fd(text: &str) -> Result<RawFd, String> {
+    let fd: RawFd = text
+        .parse()
+        .map_err(|err| format!("{REPORT_FD_ENV}={text:?}: {err}"))?;
+    if fd != REPORT_FD {
+        return Err(format!(
+            "{REPORT_FD_ENV}={fd}, but the report pipe is always at {REPORT_FD}"
+        ));
+    }
+    Ok(fd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_report_fd_is_accepted_as_the_report_descriptor() {
+        assert_eq!(report_fd(&REPORT_FD.to_string()), Ok(REPORT_FD));
+        for bad in ["1", "10", "256", "-1", "x", ""] {
+            assert!(report_fd(bad).is_err(), "{bad:?}");
+        }
+    }
 }

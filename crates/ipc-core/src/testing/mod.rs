@@ -4,8 +4,8 @@
 //! binary again with [`ChildBuilder`], asking libtest to run only the current test; in the
 //! re-executed process [`ChildContext::current`] returns `Some`, and the test takes the branch of
 //! its role instead of the parent's. Nothing here calls `fork()` in the multithreaded harness
-//! except `std::process::Command` itself, whose `pre_exec` hook only calls the async-signal-safe
-//! `fcntl` and `dup2`.
+//! except `std::process::Command` itself, whose `pre_exec` hook (that of
+//! [`ChildFds`](crate::ChildFds)) only calls the async-signal-safe `fstat`, `fcntl` and `dup2`.
 //!
 //! The pieces:
 //!
@@ -15,7 +15,9 @@
 //! - [`ChildContext`] is the child's side: its role and arguments, the descriptors the parent
 //!   placed ([`ChildContext::take_fd`]) and [`ChildContext::report`], which tells the parent that
 //!   a point was reached so a fault can fire exactly there.
-//! - [`set_sigpipe`] and [`sigpipe_count`] give a child the `SIGPIPE` disposition a test needs.
+//! - [`set_sigpipe`] and [`sigpipe_count`] give a child the `SIGPIPE` disposition a test needs;
+//!   [`install_counting_handler`] and [`signal_count`] count any other signal (say the
+//!   `SIGUSR1` that interrupts a blocking call with `EINTR`).
 //! - [`unique_test_name`], [`TempPath`] and [`unique_sysv_key`] name test objects so that
 //!   [`leaked_objects`] can find any that a test forgot to remove.
 //!
@@ -70,6 +72,7 @@ mod names;
 mod output;
 mod protocol;
 mod report;
+mod signals;
 mod sigpipe;
 mod spawn_lock;
 mod sys;
@@ -81,6 +84,7 @@ pub use context::ChildContext;
 pub use leak::leaked_objects;
 pub use names::{TEST_SYSV_KEY_MASK, TEST_SYSV_KEY_TAG, unique_sysv_key, unique_test_name};
 pub use protocol::{REPORT_FD, ROLE_ENV};
+pub use signals::{InterruptedCalls, install_counting_handler, signal_count};
 pub use sigpipe::{SigpipeDisposition, set_sigpipe, sigpipe_count};
 pub use spawn_lock::SpawnLock;
 pub use temp_path::TempPath;

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
 
-use super::report::deadline_after;
+use crate::Deadline;
 
 /// Everything the child wrote to stdout and stderr so far, interleaved in the order the chunks
 /// arrived.
@@ -62,14 +62,11 @@ impl Output {
     /// was reaped, so that its last words are in the buffer; a grandchild that holds a stream
     /// open only costs the bound.
     pub(super) fn settle(&self, timeout: Duration) {
-        let deadline = deadline_after(timeout);
+        let deadline = Deadline::after(timeout);
         let mut finished = self.finished.lock().unwrap_or_else(PoisonError::into_inner);
         let (signals, open_streams) = &mut *finished;
         while *open_streams > 0 {
-            let left = match deadline {
-                Some(deadline) => deadline.saturating_duration_since(std::time::Instant::now()),
-                None => Duration::MAX,
-            };
+            let left = deadline.remaining().unwrap_or(Duration::MAX);
             match signals.recv_timeout(left) {
                 Ok(()) => *open_streams -= 1,
                 Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return,

@@ -1,6 +1,5 @@
 //! The environment protocol between a parent test and its re-executed child.
 
-use std::io;
 use std::os::fd::RawFd;
 
 /// The environment variable that names a re-executed child's role.
@@ -37,26 +36,19 @@ pub(super) const FDS_ENV: &str = "IPC_TEST_FDS";
 /// The variable holding the report descriptor's number.
 pub(super) const REPORT_FD_ENV: &str = "IPC_TEST_REPORT_FD";
 
-/// The lowest descriptor number a parent may place (0, 1 and 2 are the child's stdio).
-pub(super) const FIRST_TARGET_FD: RawFd = 3;
-
 /// The longest report, in bytes, without its newline; far below `PIPE_BUF` (4096 on Linux), so
 /// one `write(2)` of a report is atomic.
 pub(super) const MAX_REPORT_LEN: usize = 512;
 
-/// Checks that `target` is a descriptor number a parent may place.
-pub(super) fn check_target(target: RawFd) -> io::Result<()> {
-    if (FIRST_TARGET_FD..REPORT_FD).contains(&target) {
-        Ok(())
-    } else {
-        Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!(
-                "inherit_fd: target {target} is outside {FIRST_TARGET_FD}..{REPORT_FD} \
-                 (0-2 are stdio, {REPORT_FD} is the report pipe)"
-            ),
-        ))
+/// Checks that `target` is a descriptor number a parent may place: one that
+/// [`ChildFds`](crate::ChildFds) accepts, other than [`REPORT_FD`].
+pub(super) fn check_target(target: RawFd) -> Result<(), String> {
+    if target == REPORT_FD {
+        return Err(format!(
+            "descriptor {target} is REPORT_FD, the report pipe's number"
+        ));
     }
+    crate::child_fds::check_target(target).map_err(|err| err.to_string())
 }
 
 /// Encodes arguments as `key=value` lines, escaping `%`, `=`, newline and NUL in keys and values.
@@ -106,7 +98,7 @@ pub(super) fn decode_fds(text: &str) -> Result<Vec<RawFd>, String> {
             let fd: RawFd = entry
                 .parse()
                 .map_err(|err| format!("descriptor {entry:?} is not a number: {err}"))?;
-            check_target(fd).map_err(|err| err.to_string())?;
+            check_target(fd)?;
             Ok(fd)
         })
         .collect()
@@ -182,10 +174,7 @@ mod tests {
         assert!(check_target(3).is_ok());
         assert!(check_target(254).is_ok());
         for bad in [-1, 0, 2, REPORT_FD, 256] {
-            assert_eq!(
-                check_target(bad).unwrap_err().kind(),
-                io::ErrorKind::InvalidInput
-            );
+            assert!(check_target(bad).is_err(), "{bad}");
         }
     }
 

@@ -3,41 +3,22 @@
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::time::{Duration, Instant};
 
-use rustix::event::{PollFd, PollFlags, Timespec, poll};
+use rustix::event::PollFlags;
+use rustix::io::Errno;
 
-/// The instant `timeout` from now, or `None` (no bound) when that is past what `Instant` holds.
-pub(super) fn deadline_after(timeout: Duration) -> Option<Instant> {
-    Instant::now().checked_add(timeout)
-}
+use crate::{Deadline, Wait, wait_ready};
 
 /// Waits until `fd` is readable (or hung up) or `deadline` passes; `Ok(false)` on the deadline.
 ///
-/// `EINTR` is retried with the time that is left. The wait lasts at least until the deadline:
-/// an early return of `poll` is waited again.
-pub(super) fn wait_readable(fd: BorrowedFd<'_>, deadline: Option<Instant>) -> io::Result<bool> {
-    loop {
-        let timeout = match deadline {
-            None => None,
-            Some(deadline) => {
-                let left = deadline.saturating_duration_since(Instant::now());
-                // A duration too large for a timespec is as good as no bound.
-                Timespec::try_from(left).ok()
-            }
-        };
-        let mut fds = [PollFd::from_borrowed_fd(fd, PollFlags::IN)];
-        match poll(&mut fds, timeout.as_ref()) {
-            Ok(0) => {
-                if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
-                    return Ok(false);
-                }
-            }
-            // IN, HUP or ERR: a read or wait will not block.
-            Ok(_) => return Ok(true),
-            Err(rustix::io::Errno::INTR) => {}
-            Err(err) => return Err(err.into()),
-        }
+/// [`wait_ready`] retries `EINTR` with the time that is left and returns `ETIMEDOUT` only once
+/// the deadline has passed, so the wait lasts at least until the deadline.
+pub(super) fn wait_readable(fd: BorrowedFd<'_>, deadline: Deadline) -> io::Result<bool> {
+    match wait_ready(fd, PollFlags::IN, Wait::Until(deadline)) {
+        // IN, HUP or ERR: a read or wait will not block.
+        Ok(_) => Ok(true),
+        Err(Errno::TIMEDOUT) => Ok(false),
+        Err(err) => Err(err.into()),
     }
 }
 
@@ -63,7 +44,7 @@ impl ReportReader {
     /// # Errors
     ///
     /// `TimedOut` if no whole line came by `deadline`; what `poll` or `read` returned otherwise.
-    pub(super) fn next(&mut self, deadline: Option<Instant>) -> io::Result<Option<String>> {
+    pub(super) fn next(&mut self, deadline: Deadline) -> io::Result<Option<String>> {
         loop {
             if let Some(end) = self.pending.iter().position(|&b| b == b'\n') {
                 let line: Vec<u8> = self.pending.drain(..=end).collect();
@@ -100,6 +81,7 @@ impl ReportReader {
 mod tests {
     use super::*;
     use std::io::Write;
+    use std::time::{Duration, Instant};
 
     fn pipe() -> (ReportReader, std::io::PipeWriter) {
         let (reader, writer) = std::io::pipe().unwrap();
@@ -110,7 +92,7 @@ mod tests {
     fn lines_split_across_writes_come_out_whole_and_in_order() {
         let (mut sut, mut writer) = pipe();
         writer.write_all(b"one\ntw").unwrap();
-        let deadline = deadline_after(Duration::from_secs(10));
+        let deadline = Deadline::after(Duration::from_secs(10));
         assert_eq!(sut.next(deadline).unwrap().as_deref(), Some("one"));
         writer.write_all(b"o\nthree\n").unwrap();
         assert_eq!(sut.next(deadline).unwrap().as_deref(), Some("two"));
@@ -125,7 +107,7 @@ mod tests {
         let (mut sut, _writer) = pipe();
         let timeout = Duration::from_millis(50);
         let start = Instant::now();
-        let err = sut.next(deadline_after(timeout)).unwrap_err();
+        let err = sut.next(Deadline::after(timeout)).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
         assert!(start.elapsed() >= timeout);
     }
@@ -135,13 +117,16 @@ mod tests {
         let (mut sut, mut writer) = pipe();
         writer.write_all(b"partial").unwrap();
         drop(writer);
-        let deadline = deadline_after(Duration::from_secs(10));
+        let deadline = Deadline::after(Duration::from_secs(10));
         assert_eq!(sut.next(deadline).unwrap().as_deref(), Some("partial"));
         assert_eq!(sut.next(deadline).unwrap(), None);
     }
 
     #[test]
-    fn an_unbounded_deadline_is_none() {
-        assert_eq!(deadline_after(Duration::MAX), None);
+    fn an_unbounded_deadline_waits_for_data() {
+        let (mut sut, mut writer) = pipe();
+        writer.write_all(b"late\n").unwrap();
+        let line = sut.next(Deadline::after(Duration::MAX)).unwrap();
+        assert_eq!(line.as_deref(), Some("late"));
     }
 }

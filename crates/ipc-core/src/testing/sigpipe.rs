@@ -1,14 +1,28 @@
 //! The `SIGPIPE` disposition of a test process.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use super::sys;
+use super::signals::{self, InterruptedCalls};
+use super::sys::{self, Action};
 
 /// What a process does when a write hits a pipe or socket with no reader.
 ///
 /// Rust's runtime sets `SIGPIPE` to `SIG_IGN` before `main`, in every re-executed child too, so
 /// a child that must run with the C default has to ask for it with [`set_sigpipe`]. Every write
 /// path of this workspace is tested at [`Default`](Self::Default) (STYLE.md 26).
+///
+/// # Examples
+///
+/// A child that must die of a broken pipe, as a C program would:
+///
+/// ```
+/// use ipc_core::testing::{ChildContext, SigpipeDisposition, set_sigpipe};
+///
+/// if let Some(ctx) = ChildContext::current() {
+///     set_sigpipe(SigpipeDisposition::Default);
+///     ctx.report("writing");
+///     // ... a write to a pipe without reader now kills this child with SIGPIPE.
+/// }
+/// assert_ne!(SigpipeDisposition::Default, SigpipeDisposition::Ignore);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SigpipeDisposition {
     /// `SIG_DFL`: a `SIGPIPE` kills the process.
@@ -16,16 +30,9 @@ pub enum SigpipeDisposition {
     /// `SIG_IGN`: the signal is discarded and the write fails with `EPIPE` (Rust's default).
     Ignore,
     /// A handler that counts deliveries in [`sigpipe_count`]; the write fails with `EPIPE`.
+    /// The handler is that of [`install_counting_handler`](super::install_counting_handler),
+    /// with [`InterruptedCalls::Restart`](super::InterruptedCalls::Restart).
     CountingHandler,
-}
-
-/// Deliveries seen by [`count_sigpipe`].
-static SIGPIPE_COUNT: AtomicUsize = AtomicUsize::new(0);
-
-/// The counting handler. An atomic add is all it does, which is async-signal-safe.
-pub(super) extern "C" fn count_sigpipe(_signal: libc::c_int) {
-    // Relaxed: the count is the only data; no other memory is published through it.
-    SIGPIPE_COUNT.fetch_add(1, Ordering::Relaxed);
 }
 
 /// Sets the process-wide disposition of `SIGPIPE` (`sigaction(2)`, with `SA_RESTART`).
@@ -59,13 +66,20 @@ pub(super) extern "C" fn count_sigpipe(_signal: libc::c_int) {
 /// - [pipe(7), "I/O on pipes and FIFOs"](https://man7.org/linux/man-pages/man7/pipe.7.html)
 #[doc(alias = "sigaction")]
 pub fn set_sigpipe(disposition: SigpipeDisposition) {
-    if let Err(err) = sys::set_sigpipe_action(disposition) {
+    let installed = match disposition {
+        SigpipeDisposition::Default => sys::set_action(libc::SIGPIPE, Action::Default),
+        SigpipeDisposition::Ignore => sys::set_action(libc::SIGPIPE, Action::Ignore),
+        SigpipeDisposition::CountingHandler => {
+            signals::install_counting_handler(libc::SIGPIPE, InterruptedCalls::Restart)
+        }
+    };
+    if let Err(err) = installed {
         panic!("sigaction(SIGPIPE, {disposition:?}) failed: {err}");
     }
 }
 
 /// How many `SIGPIPE`s the [`CountingHandler`](SigpipeDisposition::CountingHandler) has seen in
-/// this process.
+/// this process: [`signal_count`](super::signal_count)`(SIGPIPE)`.
 ///
 /// # Examples
 ///
@@ -74,7 +88,5 @@ pub fn set_sigpipe(disposition: SigpipeDisposition) {
 /// assert_eq!(ipc_core::testing::sigpipe_count(), 0);
 /// ```
 pub fn sigpipe_count() -> usize {
-    // Relaxed: see `count_sigpipe`; a SIGPIPE raised by a write is delivered to the writing
-    // thread before the write returns, so that thread reads its own count.
-    SIGPIPE_COUNT.load(Ordering::Relaxed)
+    signals::signal_count(libc::SIGPIPE)
 }

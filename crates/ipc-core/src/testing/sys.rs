@@ -1,17 +1,18 @@
-//! The raw calls of the test support: adopting placed descriptors, `sigaction` and
-//! `pidfd_send_signal`. Placing them is `crate::sys::child_fds`.
+//! The raw calls of the test support: adopting placed descriptors and `sigaction`. Placing
+//! them is `crate::sys::child_fds`.
 #![allow(
     unsafe_code,
-    reason = "fcntl, from_raw_fd, sigaction and syscall are unsafe to call; \
+    reason = "fcntl, from_raw_fd and sigaction are unsafe to call; \
               each is wrapped once here behind a safe function"
 )]
 
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::sigpipe::{SigpipeDisposition, count_sigpipe};
+use super::protocol::REPORT_FD;
+use super::signals::count_signal;
 
 /// Set once a process has adopted the descriptors its parent placed.
 static ADOPTED: AtomicBool = AtomicBool::new(false);
@@ -20,8 +21,10 @@ static ADOPTED: AtomicBool = AtomicBool::new(false);
 /// at most once.
 ///
 /// The type carries the precondition of `OwnedFd::from_raw_fd`: the numbers come from the
-/// parent's list, nothing in this process owned them before (std knows nothing of them), only one
-/// `InheritedFds` exists per process (`ADOPTED`), and `taken` records what was handed out.
+/// parent's list, each is a number the parent can place (3 to [`REPORT_FD`], so never std's
+/// stdin, stdout or stderr) and appears once (both checked by `adopt`), nothing in this process
+/// owned them before (std knows nothing of them), only one `InheritedFds` exists per process
+/// (`ADOPTED`), and `taken` records what was handed out.
 #[derive(Debug)]
 pub(super) struct InheritedFds {
     declared: Vec<RawFd>,
@@ -34,8 +37,18 @@ impl InheritedFds {
     ///
     /// # Errors
     ///
-    /// A message if this process already adopted its descriptors.
+    /// A message if a number is outside 3 to [`REPORT_FD`] or appears twice, or if this process
+    /// already adopted its descriptors.
     pub(super) fn adopt(declared: Vec<RawFd>) -> Result<Self, String> {
+        for (i, &fd) in declared.iter().enumerate() {
+            if fd > REPORT_FD {
+                return Err(format!("descriptor {fd} is above REPORT_FD ({REPORT_FD})"));
+            }
+            crate::child_fds::check_target(fd).map_err(|err| err.to_string())?;
+            if declared[..i].contains(&fd) {
+                return Err(format!("descriptor {fd} is declared twice"));
+            }
+        }
         // Relaxed: the flag guards nothing but itself; the swap is the whole check.
         if ADOPTED.swap(true, Ordering::Relaxed) {
             return Err("the inherited descriptors were already adopted".to_owned());
@@ -79,34 +92,47 @@ impl InheritedFds {
         }
         taken.push(fd);
         // SAFETY: `fd` is open (checked just above), the parent placed it for this process
-        // (`declared`, checked above), and no one owns it: std never saw it, this is the only
+        // (`declared`, checked above; `adopt` made sure it is not stdio and is listed once),
+        // and no one owns it: std never saw it, this is the only
         // `InheritedFds` (`adopt` checks `ADOPTED`), and `taken`, held locked, shows it was not
         // handed out before.
         Ok(unsafe { OwnedFd::from_raw_fd(fd) })
     }
 }
 
-/// Sets the process-wide disposition of `SIGPIPE`.
-pub(super) fn set_sigpipe_action(disposition: SigpipeDisposition) -> io::Result<()> {
-    let handler: libc::sighandler_t = match disposition {
-        SigpipeDisposition::Default => libc::SIG_DFL,
-        SigpipeDisposition::Ignore => libc::SIG_IGN,
-        SigpipeDisposition::CountingHandler => {
-            count_sigpipe as extern "C" fn(libc::c_int) as libc::sighandler_t
-        }
+/// What [`set_action`] installs for a signal.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Action {
+    /// `SIG_DFL`.
+    Default,
+    /// `SIG_IGN`.
+    Ignore,
+    /// `count_signal`, with `SA_RESTART` when `restart` is set.
+    Count { restart: bool },
+}
+
+/// Sets the process-wide disposition of `signal` (`sigaction(2)`).
+pub(super) fn set_action(signal: libc::c_int, action: Action) -> io::Result<()> {
+    let (handler, flags) = match action {
+        Action::Default => (libc::SIG_DFL, libc::SA_RESTART),
+        Action::Ignore => (libc::SIG_IGN, libc::SA_RESTART),
+        Action::Count { restart } => (
+            count_signal as extern "C" fn(libc::c_int) as libc::sighandler_t,
+            if restart { libc::SA_RESTART } else { 0 },
+        ),
     };
     // SAFETY: `libc::sigaction` is plain data (a handler address, a signal set, integer flags and
     // a restorer address) for which all zero bytes are valid: `SIG_DFL`, no flags, no restorer.
-    let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
-    action.sa_sigaction = handler;
-    action.sa_flags = libc::SA_RESTART;
-    // SAFETY: `action.sa_mask` is a live, writable `sigset_t` owned by this frame.
-    unsafe { libc::sigemptyset(&raw mut action.sa_mask) };
-    // SAFETY: `action` is initialised above; its handler is `SIG_DFL`, `SIG_IGN` or
-    // `count_sigpipe`, an `extern "C" fn(c_int)` that only does an atomic add, which is
+    let mut sigaction: libc::sigaction = unsafe { std::mem::zeroed() };
+    sigaction.sa_sigaction = handler;
+    sigaction.sa_flags = flags;
+    // SAFETY: `sigaction.sa_mask` is a live, writable `sigset_t` owned by this frame.
+    unsafe { libc::sigemptyset(&raw mut sigaction.sa_mask) };
+    // SAFETY: `sigaction` is initialised above; its handler is `SIG_DFL`, `SIG_IGN` or
+    // `count_signal`, an `extern "C" fn(c_int)` that only does an atomic add, which is
     // async-signal-safe; a null old-action pointer is allowed ("If oldact is non-NULL, the
     // previous action is saved in oldact.", sigaction(2)).
-    let rc = unsafe { libc::sigaction(libc::SIGPIPE, &raw const action, std::ptr::null_mut()) };
+    let rc = unsafe { libc::sigaction(signal, &raw const sigaction, std::ptr::null_mut()) };
     if rc == 0 {
         Ok(())
     } else {
@@ -114,24 +140,36 @@ pub(super) fn set_sigpipe_action(disposition: SigpipeDisposition) -> io::Result<
     }
 }
 
-/// Sends `signal` to the process behind `pidfd` (`pidfd_send_signal(2)`).
-pub(super) fn send_signal(pidfd: BorrowedFd<'_>, signal: libc::c_int) -> io::Result<()> {
-    // SAFETY: pidfd_send_signal(2) takes a descriptor, a signal number, a `siginfo_t` pointer and
-    // flags; "If info is NULL, this is equivalent to specifying a pointer to a siginfo_t buffer
-    // whose fields match the values that are implicitly supplied when a signal is sent using
-    // kill(2)", so with a null pointer it touches none of our memory.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_pidfd_send_signal,
-            libc::c_long::from(pidfd.as_raw_fd()),
-            libc::c_long::from(signal),
-            std::ptr::null::<libc::siginfo_t>(),
-            libc::c_long::from(0_u8),
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
+/// The handler address and flags installed for `signal`, for tests of [`set_action`].
+#[cfg(test)]
+pub(super) fn installed_action(
+    signal: libc::c_int,
+) -> io::Result<(libc::sighandler_t, libc::c_int)> {
+    let mut old = std::mem::MaybeUninit::<libc::sigaction>::uninit();
+    // SAFETY: with a null new action, `sigaction` changes nothing and only writes the current
+    // action into `old`, a live, writable `libc::sigaction` in this frame ("If act is non-NULL,
+    // the new action for signal signum is installed from act. If oldact is non-NULL, the
+    // previous action is saved in oldact.", sigaction(2)).
+    let rc = unsafe { libc::sigaction(signal, std::ptr::null(), old.as_mut_ptr()) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `sigaction` returned 0, so it filled `old`.
+    let old = unsafe { old.assume_init() };
+    Ok((old.sa_sigaction, old.sa_flags))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adopt_refuses_stdio_out_of_range_and_repeated_numbers() {
+        // Each is refused before `ADOPTED` is touched, so this test adopts nothing.
+        for declared in [vec![1], vec![2, 10], vec![REPORT_FD + 1], vec![10, 11, 10]] {
+            let err = InheritedFds::adopt(declared.clone()).unwrap_err();
+            assert!(!err.contains("already adopted"), "{declared:?}: {err}");
+        }
+        assert!(!ADOPTED.load(Ordering::Relaxed));
     }
 }

@@ -9,7 +9,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use ipc_core::testing::{
-    ChildBuilder, ChildContext, SigpipeDisposition, set_sigpipe, sigpipe_count,
+    ChildBuilder, ChildContext, InterruptedCalls, SigpipeDisposition, install_counting_handler,
+    set_sigpipe, signal_count, sigpipe_count,
 };
 
 /// A bound for things that do happen; generous because the machine may be busy building.
@@ -201,6 +202,9 @@ fn a_signal_sent_to_the_child_is_its_end() {
     }
     let mut sut = ChildBuilder::new("sleeper").spawn().unwrap();
     sut.expect_report("parked", PATIENCE);
+    // Real-time signals have no rustix name and are refused without reaching the child.
+    let err = sut.signal(libc::SIGRTMIN()).unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(libc::EINVAL));
     sut.signal(libc::SIGTERM).unwrap();
     let status = sut.wait_timeout(PATIENCE).unwrap();
     assert_eq!(status.signal(), Some(libc::SIGTERM));
@@ -267,4 +271,34 @@ fn a_report_timeout_leaves_the_child_running() {
     assert_eq!(err.kind(), io::ErrorKind::TimedOut);
     assert!(start.elapsed() >= timeout);
     assert_eq!(sut.try_wait().unwrap(), None);
+}
+
+#[test]
+fn a_counting_handler_counts_a_signal_the_parent_sends() {
+    if let Some(ctx) = ChildContext::current() {
+        install_counting_handler(libc::SIGUSR1, InterruptedCalls::Restart).unwrap();
+        ctx.report("installed");
+        // The signal is process-directed, so any thread may take it (libtest's main thread,
+        // usually); wait for the count with a bound rather than for this thread.
+        let deadline = Instant::now() + PATIENCE;
+        while signal_count(libc::SIGUSR1) == 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        ctx.report(&format!("counted={}", signal_count(libc::SIGUSR1)));
+        return;
+    }
+    let mut sut = ChildBuilder::new("counter").spawn().unwrap();
+    sut.expect_report("installed", PATIENCE);
+    sut.signal(libc::SIGUSR1).unwrap();
+    sut.expect_report("counted=1", PATIENCE);
+    sut.expect_success(PATIENCE);
+}
+
+#[test]
+fn counting_handlers_refuse_signals_that_cannot_be_counted() {
+    // Refused before sigaction, so this changes nothing in the test process.
+    for signal in [0, libc::SIGKILL, libc::SIGSTOP, 32, libc::SIGRTMAX() + 1] {
+        let err = install_counting_handler(signal, InterruptedCalls::Restart).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{signal}: {err}");
+    }
 }
