@@ -5,7 +5,8 @@
 //! - [`Fifo`] makes or opens a named pipe in the filesystem, for unrelated processes, with
 //!   `0o600` by default, `O_NOFOLLOW`, a check that the node really is a FIFO, removal by its
 //!   creator, and blocking, non-blocking and bounded opens.
-//! - [`FrameWriter`] and [`FrameReader`] carry length-prefixed messages over either.
+//! - [`FrameWriter`] and [`FrameReader`] carry length-prefixed messages over either; a frame
+//!   that arrives in parts survives a `WouldBlock` or a timeout in between.
 //! - [`Reader::splice_to`], [`Writer::splice_from`], [`Reader::tee_to`] and
 //!   [`Writer::vmsplice`] move data without copying it through user space.
 //!

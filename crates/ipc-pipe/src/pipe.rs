@@ -43,6 +43,6 @@ use crate::{Reader, Writer};
 #[doc(alias = "pipe2")]
 pub fn pipe() -> Result<(Reader, Writer)> {
     let (read, write) = rustix::pipe::pipe_with(PipeFlags::CLOEXEC)
-        .map_err(|errno| Error::from_errno_creating_fd("pipe2", "pipe", errno))?;
+        .map_err(|errno| Error::from_errno_creating_fd("pipe", "pipe", errno))?;
     Ok((Reader::from(read), Writer::from(write)))
 }

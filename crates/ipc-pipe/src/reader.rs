@@ -1,12 +1,10 @@
 //! The read end of a pipe or FIFO.
 
-use std::fmt;
 use std::io::{self, IoSliceMut};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::process::Stdio;
+use std::os::fd::{AsFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-use ipc_core::{Error, Result, Wait};
+use ipc_core::{Error, ErrorKind, Result, Wait};
 use rustix::event::PollFlags;
 use rustix::fs::OFlags;
 use rustix::io::Errno;
@@ -21,11 +19,22 @@ use crate::sys::rw;
 /// end of a pipe have been closed, then an attempt to read(2) from the pipe will see
 /// end-of-file").
 ///
-/// Every blocking read has a non-blocking form (`try_read`, failing with
-/// [`ErrorKind::WouldBlock`](ipc_core::ErrorKind::WouldBlock) while writers remain and the pipe
-/// is empty) and bounded forms (`read_timeout`, `read_deadline`). The non-blocking forms use
-/// `RWF_NOWAIT`, so they never block even though the descriptor stays in blocking mode for any
-/// process that shares it.
+/// # Blocking
+///
+/// Every blocking read has a non-blocking form ([`try_read`](Self::try_read), failing with
+/// [`ErrorKind::WouldBlock`] while writers remain and the pipe is empty) and bounded forms
+/// ([`read_timeout`](Self::read_timeout), [`read_deadline`](Self::read_deadline),
+/// [`read_exact_timeout`](Self::read_exact_timeout), failing with [`ErrorKind::TimedOut`]).
+/// None of them sets `O_NONBLOCK` on this descriptor, whose open file description other
+/// processes may share:
+///
+/// - On an anonymous pipe they read with `preadv2(…, RWF_NOWAIT)`, which fails with `EAGAIN`
+///   instead of blocking, and wait for data with `poll(2)`.
+/// - On a descriptor that refuses `RWF_NOWAIT` (`EOPNOTSUPP`), as a FIFO's end does, they
+///   read through a private second open file description of the same pipe, with
+///   `O_NONBLOCK`, opened through `/proc/self/fd` on first need and kept until this handle
+///   drops. While it lives it counts as one more reader of the pipe. Without `/proc` mounted
+///   these forms fail there with [`ErrorKind::Unsupported`].
 ///
 /// `Reader` is `Send` and `Sync`: it owns a descriptor, and the kernel serialises concurrent
 /// `read(2)` calls on it.
@@ -51,15 +60,17 @@ pub struct Reader {
     twin: NonBlockingTwin,
 }
 
+end::pipe_end!(Reader, "(sut, _writer)", "read", "stdin");
+
 impl Reader {
     /// Reads what is available into `buf`, blocking while the pipe is empty and a writer
     /// remains; `Ok(0)` at end of input (or for an empty `buf`).
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::WouldBlock`](ipc_core::ErrorKind::WouldBlock) when `O_NONBLOCK` was set
-    /// with [`set_nonblocking`](Self::set_nonblocking) and the pipe is empty; other kinds from
-    /// the OS error.
+    /// [`ErrorKind::WouldBlock`] when `O_NONBLOCK` was set with
+    /// [`set_nonblocking`](Self::set_nonblocking) and the pipe is empty; other kinds from the
+    /// OS error.
     ///
     /// # Examples
     ///
@@ -79,8 +90,9 @@ impl Reader {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::WouldBlock`](ipc_core::ErrorKind::WouldBlock) when the pipe is empty and a
-    /// writer remains; the errors of [`read`](Self::read).
+    /// [`ErrorKind::WouldBlock`] when the pipe is empty and a writer remains;
+    /// [`ErrorKind::Unsupported`] on a FIFO end without `/proc` (see [Blocking](Self#blocking));
+    /// the errors of [`read`](Self::read).
     ///
     /// # Examples
     ///
@@ -99,8 +111,8 @@ impl Reader {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::TimedOut`](ipc_core::ErrorKind::TimedOut) when no data came in time; the
-    /// errors of [`read`](Self::read).
+    /// [`ErrorKind::TimedOut`] when no data came in time; the errors of
+    /// [`try_read`](Self::try_read) but `WouldBlock`.
     ///
     /// # Examples
     ///
@@ -139,6 +151,67 @@ impl Reader {
         self.read_bounded("read_deadline", buf, Wait::deadline(deadline))
     }
 
+    /// Fills `buf` completely, waiting at most `timeout` in all for the data.
+    ///
+    /// # Errors
+    ///
+    /// - [`ErrorKind::TimedOut`] when `buf` was not full in time;
+    /// - [`ErrorKind::UnexpectedEof`] when every writer closed first;
+    /// - the errors of [`try_read`](Self::try_read) but `WouldBlock`.
+    ///
+    /// Whatever the error, the bytes that did arrive are not lost: the detail says how many
+    /// (`"3 of 8 bytes arrived before the deadline"`), and they are at the start of `buf`, in
+    /// `buf[..3]` for that example.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use ipc_core::ErrorKind;
+    ///
+    /// let (reader, writer) = ipc_pipe::pipe()?;
+    /// writer.write_all(b"abc")?;
+    /// let mut buf = [0; 8];
+    /// let err = reader.read_exact_timeout(&mut buf, Duration::from_millis(20)).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::TimedOut);
+    /// assert_eq!(err.detail(), Some("3 of 8 bytes arrived before the deadline"));
+    /// assert_eq!(&buf[..3], b"abc");
+    ///
+    /// writer.write_all(b"12345678")?;
+    /// reader.read_exact_timeout(&mut buf, Duration::from_secs(1))?;
+    /// assert_eq!(&buf, b"12345678");
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn read_exact_timeout(&self, buf: &mut [u8], timeout: Duration) -> Result<()> {
+        self.read_exact_bounded("read_exact_timeout", buf, Wait::timeout(timeout))
+    }
+
+    /// Fills `buf` completely, waiting until `deadline` at the latest.
+    ///
+    /// # Errors
+    ///
+    /// As [`read_exact_timeout`](Self::read_exact_timeout), with the bytes that arrived at
+    /// the start of `buf`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use ipc_core::ErrorKind;
+    ///
+    /// let (reader, writer) = ipc_pipe::pipe()?;
+    /// writer.write_all(b"ab")?;
+    /// drop(writer);
+    /// let mut buf = [0; 4];
+    /// let err = reader.read_exact_deadline(&mut buf, Instant::now() + Duration::from_secs(1));
+    /// assert_eq!(err.unwrap_err().kind(), ErrorKind::UnexpectedEof);
+    /// assert_eq!(&buf[..2], b"ab");
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn read_exact_deadline(&self, buf: &mut [u8], deadline: Instant) -> Result<()> {
+        self.read_exact_bounded("read_exact_deadline", buf, Wait::deadline(deadline))
+    }
+
     /// Reads into several buffers in one call (`readv`), blocking like [`read`](Self::read).
     ///
     /// # Errors
@@ -161,113 +234,18 @@ impl Reader {
     pub fn read_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> Result<usize> {
         Wait::Forever
             .retry(|_| rustix::io::readv(&self.fd, bufs))
-            .map_err(|errno| self.error("readv", errno))
-    }
-
-    /// The pipe's capacity in bytes (`F_GETPIPE_SZ`).
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidArgument`](ipc_core::ErrorKind::InvalidArgument) when the descriptor
-    /// is not a pipe.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (reader, _writer) = ipc_pipe::pipe()?;
-    /// assert!(reader.capacity()? >= ipc_pipe::PIPE_BUF);
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    #[doc(alias = "F_GETPIPE_SZ")]
-    pub fn capacity(&self) -> Result<usize> {
-        end::capacity(self.fd.as_fd())
-    }
-
-    /// Asks for a capacity of at least `bytes` (`F_SETPIPE_SZ`); see
-    /// [`Writer::set_capacity`](crate::Writer::set_capacity).
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::LimitReached`](ipc_core::ErrorKind::LimitReached) above
-    /// `/proc/sys/fs/pipe-max-size` without `CAP_SYS_RESOURCE`;
-    /// [`ErrorKind::InvalidArgument`](ipc_core::ErrorKind::InvalidArgument) below the data the
-    /// pipe holds.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (reader, _writer) = ipc_pipe::pipe()?;
-    /// assert_eq!(reader.set_capacity(4096)?, 4096);
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    #[doc(alias = "F_SETPIPE_SZ")]
-    pub fn set_capacity(&self, bytes: usize) -> Result<usize> {
-        end::set_capacity(self.fd.as_fd(), bytes)
-    }
-
-    /// Sets or clears `O_NONBLOCK` on the open file description (shared with any process that
-    /// has this end); prefer [`try_read`](Self::try_read), which never needs it.
-    ///
-    /// # Errors
-    ///
-    /// The OS error of `fcntl(2)`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use ipc_core::ErrorKind;
-    ///
-    /// let (reader, _writer) = ipc_pipe::pipe()?;
-    /// reader.set_nonblocking(true)?;
-    /// assert_eq!(reader.read(&mut [0; 8]).unwrap_err().kind(), ErrorKind::WouldBlock);
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    pub fn set_nonblocking(&self, nonblocking: bool) -> Result<()> {
-        end::set_nonblocking(self.fd.as_fd(), nonblocking)
-    }
-
-    /// Whether `O_NONBLOCK` is set.
-    ///
-    /// # Errors
-    ///
-    /// The OS error of `fcntl(2)`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (reader, _writer) = ipc_pipe::pipe()?;
-    /// assert!(!reader.is_nonblocking()?);
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    pub fn is_nonblocking(&self) -> Result<bool> {
-        end::is_nonblocking(self.fd.as_fd())
-    }
-
-    /// A second handle to the same end (`F_DUPFD_CLOEXEC`).
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::LimitReached`](ipc_core::ErrorKind::LimitReached) when the process is out
-    /// of descriptors.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (reader, _writer) = ipc_pipe::pipe()?;
-    /// let _second = reader.try_clone()?;
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    pub fn try_clone(&self) -> Result<Self> {
-        self.fd
-            .try_clone()
-            .map(Self::from)
-            .map_err(|e| Error::from_io("dup", object(self.fd.as_fd()), e))
+            .map_err(|errno| self.error("read_vectored", errno))
     }
 
     /// The bounded and non-blocking read shared by `try_read`, `read_timeout` and
     /// `read_deadline`: a `RWF_NOWAIT` read, and on `EAGAIN` a wait for `POLLIN` with the time
     /// left. `POLLHUP` (no writer left) also ends the wait; the next read then returns 0.
-    fn read_bounded(&self, operation: &'static str, buf: &mut [u8], wait: Wait) -> Result<usize> {
+    pub(crate) fn read_bounded(
+        &self,
+        operation: &'static str,
+        buf: &mut [u8],
+        wait: Wait,
+    ) -> Result<usize> {
         let fd = self.fd.as_fd();
         let result = loop {
             if let Some(twin) = self.twin.get() {
@@ -288,7 +266,7 @@ impl Reader {
                 // through a private non-blocking twin instead.
                 Err(Errno::OPNOTSUPP) => match self.twin.open(fd, OFlags::RDONLY) {
                     Ok(_) => continue,
-                    Err(errno) => break Err(errno),
+                    Err(errno) => return Err(end::twin_error(operation, fd, errno)),
                 },
                 Err(Errno::AGAIN) => {}
                 result => break result,
@@ -300,22 +278,49 @@ impl Reader {
         result.map_err(|errno| self.error(operation, errno))
     }
 
+    /// The loop of `read_exact_timeout` and `read_exact_deadline`: bounded reads under one
+    /// deadline until `buf` is full.
+    fn read_exact_bounded(
+        &self,
+        operation: &'static str,
+        buf: &mut [u8],
+        wait: Wait,
+    ) -> Result<()> {
+        let len = buf.len();
+        let mut got = 0;
+        while got < len {
+            match self.read_bounded(operation, &mut buf[got..], wait) {
+                Ok(0) => {
+                    return Err(Error::new(ErrorKind::UnexpectedEof, operation)
+                        .with_object(object(self.fd.as_fd()))
+                        .with_detail(format!(
+                            "every writer closed after {got} of {len} bytes arrived"
+                        )));
+                }
+                Ok(n) => got += n,
+                Err(err) if err.kind() == ErrorKind::TimedOut => {
+                    return Err(err
+                        .with_detail(format!("{got} of {len} bytes arrived before the deadline")));
+                }
+                Err(err) if got == 0 => return Err(err),
+                Err(err) => {
+                    let detail = match err.detail() {
+                        Some(detail) => format!("{detail}; {got} of {len} bytes arrived first"),
+                        None => format!("{got} of {len} bytes arrived first"),
+                    };
+                    return Err(err.with_detail(detail));
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn error(&self, operation: &'static str, errno: Errno) -> Error {
         let err = Error::from_errno(operation, object(self.fd.as_fd()), errno);
         match errno {
             Errno::TIMEDOUT => err.with_detail("no data arrived before the deadline"),
             _ => err,
         }
-    }
-}
-
-impl io::Read for Reader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        Reader::read(self, buf).map_err(io::Error::from)
-    }
-
-    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        Reader::read_vectored(self, bufs).map_err(io::Error::from)
     }
 }
 
@@ -329,46 +334,12 @@ impl io::Read for &Reader {
     }
 }
 
-impl AsFd for Reader {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
+impl io::Read for Reader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        io::Read::read(&mut &*self, buf)
     }
-}
 
-impl AsRawFd for Reader {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
-    }
-}
-
-/// Wraps a descriptor that is the read end of a pipe or FIFO. Nothing is checked: reads on
-/// another kind of descriptor fail with that descriptor's errors.
-impl From<OwnedFd> for Reader {
-    fn from(fd: OwnedFd) -> Self {
-        Self {
-            fd,
-            twin: NonBlockingTwin::default(),
-        }
-    }
-}
-
-impl From<Reader> for OwnedFd {
-    fn from(reader: Reader) -> Self {
-        reader.fd
-    }
-}
-
-/// Hands the end to a child process as its stdin.
-impl From<Reader> for Stdio {
-    fn from(reader: Reader) -> Self {
-        Stdio::from(reader.fd)
-    }
-}
-
-impl fmt::Debug for Reader {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Reader")
-            .field("fd", &self.fd.as_raw_fd())
-            .finish()
+    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        io::Read::read_vectored(&mut &*self, bufs)
     }
 }

@@ -48,16 +48,29 @@ impl Reader {
     /// - [`splice(2)`](https://man7.org/linux/man-pages/man2/splice.2.html)
     #[doc(alias = "splice")]
     pub fn splice_to(&self, to: impl AsFd, len: usize) -> Result<usize> {
-        splice(self.as_fd(), to.as_fd(), len, SpliceFlags::MOVE)
+        splice(
+            "splice_to",
+            self.as_fd(),
+            to.as_fd(),
+            len,
+            SpliceFlags::MOVE,
+        )
     }
 
     /// As [`splice_to`](Self::splice_to), but fails with
-    /// [`ErrorKind::WouldBlock`](ipc_core::ErrorKind::WouldBlock) instead of waiting on the pipe
-    /// (`SPLICE_F_NONBLOCK`; `to` itself may still block unless it is non-blocking).
+    /// [`ErrorKind::WouldBlock`](ipc_core::ErrorKind::WouldBlock) instead of waiting for data
+    /// in this pipe, or for room when `to` is a pipe too (`SPLICE_F_NONBLOCK`).
+    ///
+    /// The flag makes only the pipe side non-blocking. `splice(2)`: "This makes the splice
+    /// pipe operations nonblocking, but splice() may nevertheless block because the file
+    /// descriptors that are spliced to/from may block (unless they have the O_NONBLOCK flag
+    /// set)." So when `to` is a socket or file, this call can still wait on `to` (a full
+    /// socket buffer, a slow disk) unless `to` was opened or set non-blocking.
     ///
     /// # Errors
     ///
-    /// As [`splice_to`](Self::splice_to), plus `WouldBlock`.
+    /// As [`splice_to`](Self::splice_to), plus `WouldBlock` (also when a non-blocking `to`
+    /// has no room).
     ///
     /// # Examples
     ///
@@ -69,6 +82,7 @@ impl Reader {
     /// ```
     pub fn try_splice_to(&self, to: impl AsFd, len: usize) -> Result<usize> {
         splice(
+            "try_splice_to",
             self.as_fd(),
             to.as_fd(),
             len,
@@ -106,7 +120,7 @@ impl Reader {
         sigpipe::with_sigpipe_blocked(|| {
             Wait::Forever.retry(|_| rustix::pipe::tee(from, to, len, SpliceFlags::empty()))
         })
-        .map_err(|errno| splice_error("tee", from.as_raw_fd(), to.as_raw_fd(), errno))
+        .map_err(|errno| splice_error("tee_to", from.as_raw_fd(), to.as_raw_fd(), errno))
     }
 }
 
@@ -135,16 +149,27 @@ impl Writer {
     /// ```
     #[doc(alias = "splice")]
     pub fn splice_from(&self, from: impl AsFd, len: usize) -> Result<usize> {
-        splice(from.as_fd(), self.as_fd(), len, SpliceFlags::MOVE)
+        splice(
+            "splice_from",
+            from.as_fd(),
+            self.as_fd(),
+            len,
+            SpliceFlags::MOVE,
+        )
     }
 
     /// As [`splice_from`](Self::splice_from), but fails with
     /// [`ErrorKind::WouldBlock`](ipc_core::ErrorKind::WouldBlock) instead of waiting for room in
-    /// the pipe (`SPLICE_F_NONBLOCK`).
+    /// this pipe, or for data when `from` is a pipe too (`SPLICE_F_NONBLOCK`).
+    ///
+    /// As for [`Reader::try_splice_to`], the flag makes only the pipe side non-blocking: when
+    /// `from` is a socket or file, this call can still wait on `from` unless it was opened or
+    /// set non-blocking.
     ///
     /// # Errors
     ///
-    /// As [`splice_from`](Self::splice_from), plus `WouldBlock`.
+    /// As [`splice_from`](Self::splice_from), plus `WouldBlock` (also when a non-blocking
+    /// `from` has no data).
     ///
     /// # Examples
     ///
@@ -157,6 +182,7 @@ impl Writer {
     /// ```
     pub fn try_splice_from(&self, from: impl AsFd, len: usize) -> Result<usize> {
         splice(
+            "try_splice_from",
             from.as_fd(),
             self.as_fd(),
             len,
@@ -217,6 +243,7 @@ impl Writer {
 }
 
 fn splice(
+    operation: &'static str,
     from: std::os::fd::BorrowedFd<'_>,
     to: std::os::fd::BorrowedFd<'_>,
     len: usize,
@@ -225,7 +252,7 @@ fn splice(
     sigpipe::with_sigpipe_blocked(|| {
         Wait::Forever.retry(|_| rustix::pipe::splice(from, None, to, None, len, flags))
     })
-    .map_err(|errno| splice_error("splice", from.as_raw_fd(), to.as_raw_fd(), errno))
+    .map_err(|errno| splice_error(operation, from.as_raw_fd(), to.as_raw_fd(), errno))
 }
 
 fn splice_error(operation: &'static str, from: i32, to: i32, errno: Errno) -> Error {

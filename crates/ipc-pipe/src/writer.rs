@@ -1,9 +1,7 @@
 //! The write end of a pipe or FIFO.
 
-use std::fmt;
 use std::io::{self, IoSlice};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::process::Stdio;
+use std::os::fd::{AsFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use ipc_core::{Error, ErrorKind, Result, Wait};
@@ -29,13 +27,24 @@ pub const PIPE_BUF: usize = rustix::pipe::PIPE_BUF;
 
 /// The write end of a pipe or FIFO.
 ///
-/// Writes never raise `SIGPIPE`: a write with no reader left fails with
-/// [`ErrorKind::PeerGone`], whatever disposition the host program gave the signal.
+/// A write with no reader left fails with [`ErrorKind::PeerGone`] and never raises `SIGPIPE`
+/// (see [SIGPIPE](Self#sigpipe)).
+///
+/// # Blocking
 ///
 /// Every blocking write has a non-blocking form (`try_…`, failing with
 /// [`ErrorKind::WouldBlock`]) and bounded forms (`…_timeout`, `…_deadline`, failing with
-/// [`ErrorKind::TimedOut`]). The non-blocking forms use `RWF_NOWAIT`, so they never block even
-/// though the descriptor stays in blocking mode for any process that shares it.
+/// [`ErrorKind::TimedOut`]). None of them sets `O_NONBLOCK` on this descriptor, whose open file
+/// description other processes may share:
+///
+/// - On an anonymous pipe they write with `pwritev2(…, RWF_NOWAIT)`, which fails with `EAGAIN`
+///   instead of blocking (a write of at most [`PIPE_BUF`] bytes stays all or nothing), and wait
+///   for room with `poll(2)`.
+/// - On a descriptor that refuses `RWF_NOWAIT` (`EOPNOTSUPP`), as a FIFO's end does, they
+///   write through a private second open file description of the same pipe, with
+///   `O_NONBLOCK`, opened through `/proc/self/fd` on first need and kept until this handle
+///   drops. While it lives it counts as one more writer of the pipe. Without `/proc` mounted
+///   these forms fail there with [`ErrorKind::Unsupported`].
 ///
 /// `Writer` is `Send` and `Sync`: it owns a descriptor, and concurrent `write(2)` calls on one
 /// descriptor are serialised by the kernel (writes of at most [`PIPE_BUF`] bytes never
@@ -43,10 +52,13 @@ pub const PIPE_BUF: usize = rustix::pipe::PIPE_BUF;
 ///
 /// # SIGPIPE
 ///
-/// Writes go through `pwritev2(…, RWF_NOSIGNAL)`, so a write to a pipe with no reader fails with
-/// `EPIPE` and raises no signal, whatever `SIGPIPE`'s disposition is or becomes. On kernels
-/// without the flag (before 6.18), each write blocks `SIGPIPE` in the calling thread and
-/// consumes the signal instead; [`SigpipeGuard`](crate::SigpipeGuard) says which is in use.
+/// Every write of this type, blocking or not, goes through `pwritev2(…, RWF_NOSIGNAL)` on Linux
+/// 6.18 and later: a write to a pipe with no reader fails with `EPIPE` and the kernel raises no
+/// signal, whatever `SIGPIPE`'s disposition is or becomes. On older kernels, which lack the
+/// flag, each write blocks `SIGPIPE` in the calling thread for its duration and consumes the
+/// signal an `EPIPE` raised, so none is ever delivered. [`sigpipe_guard`](crate::sigpipe_guard)
+/// says which this process uses; [`splice_from`](Self::splice_from) and
+/// [`vmsplice`](Self::vmsplice) always use the mask, as they have no such flag.
 ///
 /// # Close-on-exec
 ///
@@ -72,6 +84,8 @@ pub struct Writer {
     twin: NonBlockingTwin,
 }
 
+end::pipe_end!(Writer, "(_reader, sut)", "write", "stdin, stdout or stderr");
+
 impl Writer {
     /// Writes some of `buf`, blocking until there is room; returns how many bytes were written.
     ///
@@ -92,9 +106,7 @@ impl Writer {
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
     pub fn write(&self, buf: &[u8]) -> Result<usize> {
-        Wait::Forever
-            .retry(|_| rw::write(self.fd.as_fd(), &[IoSlice::new(buf)], false))
-            .map_err(|errno| self.error("write", errno))
+        self.write_blocking("write", &[IoSlice::new(buf)])
     }
 
     /// Writes all of `buf`, blocking as needed.
@@ -120,7 +132,7 @@ impl Writer {
             let rest = [IoSlice::new(&buf[written..])];
             written += Wait::Forever
                 .retry(|_| rw::write(self.fd.as_fd(), &rest, false))
-                .map_err(|errno| self.partial_error("write", errno, written, buf.len()))?;
+                .map_err(|errno| self.partial_error("write_all", errno, written, buf.len()))?;
         }
         Ok(())
     }
@@ -130,7 +142,8 @@ impl Writer {
     /// # Errors
     ///
     /// [`ErrorKind::WouldBlock`] when the pipe has no room now (for a write of at most
-    /// [`PIPE_BUF`] bytes: no room for all of it); the errors of [`write`](Self::write).
+    /// [`PIPE_BUF`] bytes: no room for all of it); [`ErrorKind::Unsupported`] on a FIFO end
+    /// without `/proc` (see [Blocking](Self#blocking)); the errors of [`write`](Self::write).
     ///
     /// # Examples
     ///
@@ -144,7 +157,7 @@ impl Writer {
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
     pub fn try_write(&self, buf: &[u8]) -> Result<usize> {
-        self.write_bounded("try_write", buf, Wait::NonBlocking)
+        self.write_bounded("try_write", &[IoSlice::new(buf)], Wait::NonBlocking)
     }
 
     /// Writes some of `buf`, waiting at most `timeout` for room.
@@ -152,7 +165,7 @@ impl Writer {
     /// # Errors
     ///
     /// [`ErrorKind::TimedOut`] when no byte could be written in time; the errors of
-    /// [`write`](Self::write).
+    /// [`try_write`](Self::try_write) but `WouldBlock`.
     ///
     /// # Examples
     ///
@@ -164,7 +177,11 @@ impl Writer {
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
     pub fn write_timeout(&self, buf: &[u8], timeout: Duration) -> Result<usize> {
-        self.write_bounded("write_timeout", buf, Wait::timeout(timeout))
+        self.write_bounded(
+            "write_timeout",
+            &[IoSlice::new(buf)],
+            Wait::timeout(timeout),
+        )
     }
 
     /// Writes some of `buf`, waiting until `deadline` at the latest for room.
@@ -183,7 +200,11 @@ impl Writer {
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
     pub fn write_deadline(&self, buf: &[u8], deadline: Instant) -> Result<usize> {
-        self.write_bounded("write_deadline", buf, Wait::deadline(deadline))
+        self.write_bounded(
+            "write_deadline",
+            &[IoSlice::new(buf)],
+            Wait::deadline(deadline),
+        )
     }
 
     /// Writes `message` in one atomic write, blocking until the pipe has room for all of it.
@@ -208,7 +229,7 @@ impl Writer {
     /// ```
     pub fn write_atomic(&self, message: &[u8]) -> Result<()> {
         self.check_atomic("write_atomic", message)?;
-        let written = self.write(message)?;
+        let written = self.write_blocking("write_atomic", &[IoSlice::new(message)])?;
         self.check_whole("write_atomic", written, message.len())
     }
 
@@ -217,7 +238,8 @@ impl Writer {
     /// # Errors
     ///
     /// [`ErrorKind::WouldBlock`] when it does not fit now (nothing is written);
-    /// the errors of [`write_atomic`](Self::write_atomic).
+    /// [`ErrorKind::MessageTooLarge`] as for [`write_atomic`](Self::write_atomic); the errors
+    /// of [`try_write`](Self::try_write).
     ///
     /// # Examples
     ///
@@ -227,9 +249,7 @@ impl Writer {
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
     pub fn try_write_atomic(&self, message: &[u8]) -> Result<()> {
-        self.check_atomic("try_write_atomic", message)?;
-        let written = self.write_bounded("try_write_atomic", message, Wait::NonBlocking)?;
-        self.check_whole("try_write_atomic", written, message.len())
+        self.write_atomic_bounded("try_write_atomic", message, Wait::NonBlocking)
     }
 
     /// Writes `message` atomically, waiting at most `timeout` for room for all of it.
@@ -237,7 +257,7 @@ impl Writer {
     /// # Errors
     ///
     /// [`ErrorKind::TimedOut`] when there was no room in time (nothing is written); the errors
-    /// of [`write_atomic`](Self::write_atomic).
+    /// of [`try_write_atomic`](Self::try_write_atomic) but `WouldBlock`.
     ///
     /// # Examples
     ///
@@ -249,10 +269,31 @@ impl Writer {
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
     pub fn write_atomic_timeout(&self, message: &[u8], timeout: Duration) -> Result<()> {
-        self.check_atomic("write_atomic_timeout", message)?;
-        let written =
-            self.write_bounded("write_atomic_timeout", message, Wait::timeout(timeout))?;
-        self.check_whole("write_atomic_timeout", written, message.len())
+        self.write_atomic_bounded("write_atomic_timeout", message, Wait::timeout(timeout))
+    }
+
+    /// Writes `message` atomically, waiting until `deadline` at the latest for room for all of
+    /// it.
+    ///
+    /// # Errors
+    ///
+    /// As [`write_atomic_timeout`](Self::write_atomic_timeout).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use ipc_core::ErrorKind;
+    ///
+    /// let (_reader, writer) = ipc_pipe::pipe()?;
+    /// writer.write_all(&vec![0; writer.capacity()? - 10])?;
+    /// let soon = Instant::now() + Duration::from_millis(20);
+    /// let err = writer.write_atomic_deadline(&[1; 11], soon).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::TimedOut, "10 bytes of room: nothing is written");
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn write_atomic_deadline(&self, message: &[u8], deadline: Instant) -> Result<()> {
+        self.write_atomic_bounded("write_atomic_deadline", message, Wait::deadline(deadline))
     }
 
     /// Writes from several buffers in one call (`writev`), blocking until there is room.
@@ -276,125 +317,106 @@ impl Writer {
     /// ```
     #[doc(alias = "writev")]
     pub fn write_vectored(&self, bufs: &[IoSlice<'_>]) -> Result<usize> {
+        self.write_blocking("write_vectored", bufs)
+    }
+
+    /// Writes from several buffers in one call without blocking; atomic when they total at
+    /// most [`PIPE_BUF`] bytes.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_write`](Self::try_write).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::IoSlice;
+    ///
+    /// let (_reader, writer) = ipc_pipe::pipe()?;
+    /// let n = writer.try_write_vectored(&[IoSlice::new(b"head"), IoSlice::new(b"body")])?;
+    /// assert_eq!(n, 8);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> Result<usize> {
+        self.write_bounded("try_write_vectored", bufs, Wait::NonBlocking)
+    }
+
+    /// Writes from several buffers in one call, waiting at most `timeout` for room; atomic
+    /// when they total at most [`PIPE_BUF`] bytes.
+    ///
+    /// # Errors
+    ///
+    /// As [`write_timeout`](Self::write_timeout).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::IoSlice;
+    /// use std::time::Duration;
+    ///
+    /// let (_reader, writer) = ipc_pipe::pipe()?;
+    /// let bufs = [IoSlice::new(b"head"), IoSlice::new(b"body")];
+    /// assert_eq!(writer.write_vectored_timeout(&bufs, Duration::from_secs(1))?, 8);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn write_vectored_timeout(&self, bufs: &[IoSlice<'_>], timeout: Duration) -> Result<usize> {
+        self.write_bounded("write_vectored_timeout", bufs, Wait::timeout(timeout))
+    }
+
+    /// Writes from several buffers in one call, waiting until `deadline` at the latest for
+    /// room; atomic when they total at most [`PIPE_BUF`] bytes.
+    ///
+    /// # Errors
+    ///
+    /// As [`write_timeout`](Self::write_timeout).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::IoSlice;
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let (_reader, writer) = ipc_pipe::pipe()?;
+    /// let bufs = [IoSlice::new(b"head"), IoSlice::new(b"body")];
+    /// let deadline = Instant::now() + Duration::from_secs(1);
+    /// assert_eq!(writer.write_vectored_deadline(&bufs, deadline)?, 8);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn write_vectored_deadline(
+        &self,
+        bufs: &[IoSlice<'_>],
+        deadline: Instant,
+    ) -> Result<usize> {
+        self.write_bounded("write_vectored_deadline", bufs, Wait::deadline(deadline))
+    }
+
+    /// One blocking write of `bufs`, retried on `EINTR`.
+    fn write_blocking(&self, operation: &'static str, bufs: &[IoSlice<'_>]) -> Result<usize> {
         Wait::Forever
             .retry(|_| rw::write(self.fd.as_fd(), bufs, false))
-            .map_err(|errno| self.error("writev", errno))
-    }
-
-    /// The pipe's capacity in bytes (`F_GETPIPE_SZ`); 65536 by default on Linux.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidArgument`] when the descriptor is not a pipe.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (_reader, writer) = ipc_pipe::pipe()?;
-    /// assert!(writer.capacity()? >= ipc_pipe::PIPE_BUF);
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    #[doc(alias = "F_GETPIPE_SZ")]
-    pub fn capacity(&self) -> Result<usize> {
-        end::capacity(self.fd.as_fd())
-    }
-
-    /// Asks for a capacity of at least `bytes` (`F_SETPIPE_SZ`) and returns what was granted
-    /// (the kernel rounds up to a power-of-two number of pages).
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::LimitReached`] above `/proc/sys/fs/pipe-max-size` (or the per-user page
-    /// limit) for a process without `CAP_SYS_RESOURCE`, naming the limit and its value;
-    /// [`ErrorKind::InvalidArgument`] below the data the pipe holds now.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (_reader, writer) = ipc_pipe::pipe()?;
-    /// assert!(writer.set_capacity(1 << 17)? >= 1 << 17);
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    #[doc(alias = "F_SETPIPE_SZ")]
-    pub fn set_capacity(&self, bytes: usize) -> Result<usize> {
-        end::set_capacity(self.fd.as_fd(), bytes)
-    }
-
-    /// Sets or clears `O_NONBLOCK`. The flag belongs to the open file description, so it also
-    /// changes the behaviour of any process that shares this end; prefer the `try_` forms,
-    /// which never need it.
-    ///
-    /// # Errors
-    ///
-    /// The OS error of `fcntl(2)`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (_reader, writer) = ipc_pipe::pipe()?;
-    /// writer.set_nonblocking(true)?;
-    /// assert!(writer.is_nonblocking()?);
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    pub fn set_nonblocking(&self, nonblocking: bool) -> Result<()> {
-        end::set_nonblocking(self.fd.as_fd(), nonblocking)
-    }
-
-    /// Whether `O_NONBLOCK` is set.
-    ///
-    /// # Errors
-    ///
-    /// The OS error of `fcntl(2)`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (_reader, writer) = ipc_pipe::pipe()?;
-    /// assert!(!writer.is_nonblocking()?);
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    pub fn is_nonblocking(&self) -> Result<bool> {
-        end::is_nonblocking(self.fd.as_fd())
-    }
-
-    /// A second handle to the same end (`F_DUPFD_CLOEXEC`). The reader sees end of input only
-    /// when every handle is closed.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::LimitReached`] when the process is out of descriptors.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (_reader, writer) = ipc_pipe::pipe()?;
-    /// let second = writer.try_clone()?;
-    /// second.write_all(b"via the clone")?;
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    pub fn try_clone(&self) -> Result<Self> {
-        self.fd
-            .try_clone()
-            .map(Self::from)
-            .map_err(|e| Error::from_io("dup", object(self.fd.as_fd()), e))
+            .map_err(|errno| self.error(operation, errno))
     }
 
     /// The bounded and non-blocking write shared by the `try_`, `_timeout` and `_deadline`
     /// forms: a `RWF_NOWAIT` write, and on `EAGAIN` a wait for `POLLOUT` with the time left.
-    fn write_bounded(&self, operation: &'static str, buf: &[u8], wait: Wait) -> Result<usize> {
+    fn write_bounded(
+        &self,
+        operation: &'static str,
+        bufs: &[IoSlice<'_>],
+        wait: Wait,
+    ) -> Result<usize> {
         let fd = self.fd.as_fd();
-        let bufs = [IoSlice::new(buf)];
         let result = loop {
             let attempt = match self.twin.get() {
-                Some(twin) => Wait::Forever.retry(|_| rw::write(twin, &bufs, false)),
-                None => match Wait::Forever.retry(|_| rw::write(fd, &bufs, true)) {
+                Some(twin) => Wait::Forever.retry(|_| rw::write(twin, bufs, false)),
+                None => match Wait::Forever.retry(|_| rw::write(fd, bufs, true)) {
                     // pwritev2(2): "EOPNOTSUPP … RWF_NOWAIT … the file does not support it":
                     // write through a private non-blocking twin instead.
                     Err(Errno::OPNOTSUPP) => match self.twin.open(fd, OFlags::WRONLY) {
                         Ok(_) => continue,
                         // fifo(7): a non-blocking open for writing with no reader is ENXIO.
                         Err(Errno::NXIO) => break Err(Errno::PIPE),
-                        Err(errno) => break Err(errno),
+                        Err(errno) => return Err(end::twin_error(operation, fd, errno)),
                     },
                     result => result,
                 },
@@ -410,6 +432,19 @@ impl Writer {
             }
         };
         result.map_err(|errno| self.error(operation, errno))
+    }
+
+    /// The atomic write of `try_write_atomic`, `write_atomic_timeout` and
+    /// `write_atomic_deadline`.
+    fn write_atomic_bounded(
+        &self,
+        operation: &'static str,
+        message: &[u8],
+        wait: Wait,
+    ) -> Result<()> {
+        self.check_atomic(operation, message)?;
+        let written = self.write_bounded(operation, &[IoSlice::new(message)], wait)?;
+        self.check_whole(operation, written, message.len())
     }
 
     fn check_atomic(&self, operation: &'static str, message: &[u8]) -> Result<()> {
@@ -467,24 +502,6 @@ impl Writer {
     }
 }
 
-impl io::Write for Writer {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        Writer::write(self, buf).map_err(io::Error::from)
-    }
-
-    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        Writer::write_vectored(self, bufs).map_err(io::Error::from)
-    }
-
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        Writer::write_all(self, buf).map_err(io::Error::from)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
 impl io::Write for &Writer {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         Writer::write(self, buf).map_err(io::Error::from)
@@ -503,46 +520,20 @@ impl io::Write for &Writer {
     }
 }
 
-impl AsFd for Writer {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
+impl io::Write for Writer {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        io::Write::write(&mut &*self, buf)
     }
-}
 
-impl AsRawFd for Writer {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        io::Write::write_vectored(&mut &*self, bufs)
     }
-}
 
-/// Wraps a descriptor that is the write end of a pipe or FIFO. Nothing is checked: writes on
-/// another kind of descriptor fail with that descriptor's errors.
-impl From<OwnedFd> for Writer {
-    fn from(fd: OwnedFd) -> Self {
-        Self {
-            fd,
-            twin: NonBlockingTwin::default(),
-        }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        io::Write::write_all(&mut &*self, buf)
     }
-}
 
-impl From<Writer> for OwnedFd {
-    fn from(writer: Writer) -> Self {
-        writer.fd
-    }
-}
-
-/// Hands the end to a child process as its stdin, stdout or stderr.
-impl From<Writer> for Stdio {
-    fn from(writer: Writer) -> Self {
-        Stdio::from(writer.fd)
-    }
-}
-
-impl fmt::Debug for Writer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Writer")
-            .field("fd", &self.fd.as_raw_fd())
-            .finish()
+    fn flush(&mut self) -> io::Result<()> {
+        io::Write::flush(&mut &*self)
     }
 }

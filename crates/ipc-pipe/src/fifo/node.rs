@@ -22,10 +22,12 @@ use rustix::io::Errno;
 /// removes it on drop unless [`persist`](Self::persist)ed; a handle that opened an existing
 /// node never removes it.
 ///
-/// Every path is resolved with `O_NOFOLLOW` and checked with `fstat` to be a FIFO before it is
-/// opened for reading or writing: a symbolic link planted at the path is refused with
-/// [`ErrorKind::PermissionDenied`], a regular file or socket with
-/// [`ErrorKind::WrongObjectType`]. Removing the node does not disturb ends already open.
+/// The last component of the path is opened with `O_NOFOLLOW` and checked with `fstat` to be a
+/// FIFO before any end is opened for reading or writing: a symbolic link planted there is
+/// refused with [`ErrorKind::PermissionDenied`], a regular file or socket with
+/// [`ErrorKind::WrongObjectType`]. Symbolic links among the directories that lead to it are
+/// followed as usual, so the directory must be one that untrusted users cannot change.
+/// Removing the node does not disturb ends already open.
 ///
 /// # Examples
 ///
@@ -261,6 +263,9 @@ impl Fifo {
 
     /// Creates a FIFO at `path` with mode `0o600`, or takes the FIFO already there.
     ///
+    /// When the node found there is removed by another process before it can be checked, the
+    /// path is free again and a new node is made, three attempts in all.
+    ///
     /// # Errors
     ///
     /// [`ErrorKind::WrongObjectType`] when something other than a FIFO is at the path;
@@ -366,91 +371,146 @@ impl Fifo {
 
     /// The shared body of the constructors.
     fn make(path: PathBuf, mode: OpenMode, options: FifoBuilder) -> Result<Self> {
-        let created = match mode {
-            OpenMode::Open => false,
-            OpenMode::CreateNew | OpenMode::OpenOrCreate => {
-                // Created owner-only; the exact bits are set below through the descriptor.
-                match rustix::fs::mkfifoat(CWD, &path, Mode::RUSR | Mode::WUSR) {
-                    Ok(()) => true,
-                    Err(Errno::EXIST) if mode == OpenMode::OpenOrCreate => false,
-                    Err(errno) => {
-                        return Err(Error::from_errno("mkfifo", path.as_path(), errno));
+        let operation = match mode {
+            OpenMode::Open => "open",
+            OpenMode::CreateNew => "create_new",
+            OpenMode::OpenOrCreate => "open_or_create",
+        };
+        let mut attempt = 1;
+        loop {
+            let created = match mode {
+                OpenMode::Open => None,
+                OpenMode::CreateNew | OpenMode::OpenOrCreate => {
+                    // Created owner-only; the exact bits are set below through the descriptor.
+                    match rustix::fs::mkfifoat(CWD, &path, Mode::RUSR | Mode::WUSR) {
+                        // The identity of the node made, for the cleanup below to recognise it.
+                        Ok(()) => match rustix::fs::lstat(&path) {
+                            Ok(stat) => Some((stat.st_dev, stat.st_ino)),
+                            // Removed already by another process: make it again.
+                            Err(_) if attempt < CREATE_ATTEMPTS => {
+                                attempt += 1;
+                                continue;
+                            }
+                            Err(errno) => {
+                                return Err(Error::from_errno(operation, path.as_path(), errno));
+                            }
+                        },
+                        Err(Errno::EXIST) if mode == OpenMode::OpenOrCreate => None,
+                        Err(errno) => {
+                            return Err(Error::from_errno(operation, path.as_path(), errno));
+                        }
                     }
                 }
+            };
+            let (node, stat) = match Self::validate(&path, options.owner, operation) {
+                Ok(validated) => validated,
+                // The node mkfifo found (EEXIST) was removed before it could be validated: the
+                // path is free again, so create it.
+                Err(err)
+                    if created.is_none()
+                        && mode == OpenMode::OpenOrCreate
+                        && err.kind() == ErrorKind::NotFound
+                        && attempt < CREATE_ATTEMPTS =>
+                {
+                    attempt += 1;
+                    continue;
+                }
+                Err(err) => {
+                    if let Some(ours) = created {
+                        // The node we made must not outlive the failed constructor, and a node
+                        // that replaced it must not be removed in its place.
+                        let _ = unlink_if(&path, ours, operation);
+                    }
+                    return Err(err);
+                }
+            };
+            let identity = (stat.st_dev, stat.st_ino);
+            let created = match created {
+                Some(ours) if ours == identity => true,
+                // Another process replaced our node between mkfifo and the validation: the
+                // node validated is theirs.
+                Some(_) if mode == OpenMode::CreateNew => {
+                    return Err(Error::new(ErrorKind::AlreadyExists, operation)
+                        .with_object(path.as_path())
+                        .with_detail(
+                            "another process replaced the new FIFO before it could be checked",
+                        ));
+                }
+                Some(_) | None => false,
+            };
+            if created
+                && let Err(err) =
+                    apply_permissions(&node, &path, identity, options.permissions, operation)
+            {
+                let _ = unlink_if(&path, identity, operation);
+                return Err(err);
             }
-        };
-        let result = Self::validate(&path, options.owner).and_then(|(node, stat)| {
-            if created {
-                apply_permissions(&node, &path, options.permissions)?;
-            }
-            Ok((node, (stat.st_dev, stat.st_ino)))
-        });
-        match result {
-            Ok((node, identity)) => Ok(Self {
+            return Ok(Self {
                 _node: node,
                 path,
                 ownership: Ownership::created(created),
                 identity,
                 owner: options.owner,
-            }),
-            Err(err) => {
-                if created {
-                    // Best effort: the node we made must not outlive the failed constructor.
-                    let _ = rustix::fs::unlink(&path);
-                }
-                Err(err)
-            }
+            });
         }
     }
 
     /// Opens the node at `path` as an `O_PATH` descriptor without following a symbolic link,
     /// and checks with `fstat` that it is a FIFO whose owner `owner` accepts. The descriptor
     /// pins the inode, so later opens through it reach exactly the node that was checked.
-    fn validate(path: &Path, owner: Owner) -> Result<(OwnedFd, Stat)> {
+    fn validate(path: &Path, owner: Owner, operation: &'static str) -> Result<(OwnedFd, Stat)> {
         let node = rustix::fs::open(
             path,
             OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
             Mode::empty(),
         )
-        .map_err(|errno| Error::from_errno_creating_fd("fifo_open", path, errno))?;
+        .map_err(|errno| Error::from_errno_creating_fd(operation, path, errno))?;
         let stat =
-            rustix::fs::fstat(&node).map_err(|errno| Error::from_errno("fstat", path, errno))?;
+            rustix::fs::fstat(&node).map_err(|errno| Error::from_errno(operation, path, errno))?;
         match FileType::from_raw_mode(stat.st_mode) {
             FileType::Fifo if owner.accepts(stat.st_uid) => Ok((node, stat)),
-            FileType::Fifo => Err(Error::new(ErrorKind::PermissionDenied, "fifo_open")
+            FileType::Fifo => Err(Error::new(ErrorKind::PermissionDenied, operation)
                 .with_object(path)
                 .with_detail(format!(
                     "is owned by uid {}, a user this handle does not trust (see FifoBuilder::trust_owner)",
                     stat.st_uid
                 ))),
-            FileType::Symlink => Err(Error::new(ErrorKind::PermissionDenied, "fifo_open")
+            FileType::Symlink => Err(Error::new(ErrorKind::PermissionDenied, operation)
                 .with_object(path)
                 .with_detail("is a symbolic link; FIFOs are opened with O_NOFOLLOW")),
-            other => Err(Error::new(ErrorKind::WrongObjectType, "fifo_open")
+            other => Err(Error::new(ErrorKind::WrongObjectType, operation)
                 .with_object(path)
                 .with_detail(format!("is a {}, not a FIFO", describe(other)))),
         }
     }
 
-    /// Validates the node again for this handle (`O_PATH` descriptor and `fstat`).
-    pub(super) fn revalidate(&self) -> Result<(OwnedFd, Stat)> {
-        Self::validate(&self.path, self.owner)
+    /// Validates the node again for this handle (`O_PATH` descriptor and `fstat`), for
+    /// `operation`.
+    pub(super) fn revalidate(&self, operation: &'static str) -> Result<(OwnedFd, Stat)> {
+        Self::validate(&self.path, self.owner, operation)
     }
 
     /// Removes the node if the path still names the node this handle validated.
     fn remove_if_ours(&self) -> Result<()> {
-        let stat = rustix::fs::lstat(&self.path)
-            .map_err(|errno| Error::from_errno("unlink", self.path.as_path(), errno))?;
-        if (stat.st_dev, stat.st_ino) != self.identity {
-            return Err(Error::new(ErrorKind::WrongObjectType, "unlink")
-                .with_object(self.path.as_path())
-                .with_detail(
-                    "another node has replaced the FIFO at this path; it was left alone",
-                ));
-        }
-        rustix::fs::unlink(&self.path)
-            .map_err(|errno| Error::from_errno("unlink", self.path.as_path(), errno))
+        unlink_if(&self.path, self.identity, "unlink")
     }
+}
+
+/// How many times a constructor makes the node again when another process removes it between
+/// two steps: a node removed that often is being fought over, which is an error to report.
+const CREATE_ATTEMPTS: u32 = 3;
+
+/// Removes the node at `path` if it is the node `identity` names (device, inode); one that
+/// replaced it is left alone.
+fn unlink_if(path: &Path, identity: (u64, u64), operation: &'static str) -> Result<()> {
+    let stat =
+        rustix::fs::lstat(path).map_err(|errno| Error::from_errno(operation, path, errno))?;
+    if (stat.st_dev, stat.st_ino) != identity {
+        return Err(Error::new(ErrorKind::WrongObjectType, operation)
+            .with_object(path)
+            .with_detail("another node has replaced the FIFO at this path; it was left alone"));
+    }
+    rustix::fs::unlink(path).map_err(|errno| Error::from_errno(operation, path, errno))
 }
 
 impl Drop for Fifo {
@@ -473,9 +533,16 @@ impl fmt::Debug for Fifo {
 
 /// Sets exactly `permissions` on the new node. `fchmod(2)` refuses an `O_PATH` descriptor, so
 /// the mode is set through the descriptor's `/proc/self/fd` link, which names the very inode
-/// that was validated; without `/proc`, a non-blocking read-only open gives a descriptor
-/// `fchmod` accepts (it cannot block, and nobody can be waiting on a node this call created).
-fn apply_permissions(node: &OwnedFd, path: &Path, permissions: Permissions) -> Result<()> {
+/// that was validated; without `/proc`, a non-blocking read-only open by path gives a
+/// descriptor `fchmod` accepts (it cannot block, and nobody can be waiting on a node this call
+/// created), once `fstat` shows it is the node `identity` names.
+fn apply_permissions(
+    node: &OwnedFd,
+    path: &Path,
+    identity: (u64, u64),
+    permissions: Permissions,
+    operation: &'static str,
+) -> Result<()> {
     use std::os::fd::AsRawFd;
     let link = format!("/proc/self/fd/{}", node.as_raw_fd());
     match rustix::fs::chmod(link.as_str(), Mode::from_raw_mode(permissions.mode())) {
@@ -486,11 +553,23 @@ fn apply_permissions(node: &OwnedFd, path: &Path, permissions: Permissions) -> R
                 OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOFOLLOW | OFlags::CLOEXEC,
                 Mode::empty(),
             )
-            .map_err(|errno| Error::from_errno_creating_fd("fifo_open", path, errno))?;
-            permissions.apply(fd.as_fd(), "fchmod", path)
+            .map_err(|errno| Error::from_errno_creating_fd(operation, path, errno))?;
+            let stat = rustix::fs::fstat(&fd)
+                .map_err(|errno| Error::from_errno(operation, path, errno))?;
+            if (stat.st_dev, stat.st_ino) != identity {
+                return Err(replaced(operation, path));
+            }
+            permissions.apply(fd.as_fd(), operation, path)
         }
-        Err(errno) => Err(Error::from_errno("fchmod", path, errno)),
+        Err(errno) => Err(Error::from_errno(operation, path, errno)),
     }
+}
+
+/// The error of an open that found another node at the path than the one validated.
+pub(super) fn replaced(operation: &'static str, path: &Path) -> Error {
+    Error::new(ErrorKind::WrongObjectType, operation)
+        .with_object(path)
+        .with_detail("another node replaced the FIFO at this path while it was being opened")
 }
 
 fn describe(file_type: FileType) -> &'static str {

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use ipc_core::testing::{ChildBuilder, ChildContext, TempPath};
 use ipc_core::{ErrorKind, Permissions};
-use ipc_pipe::Fifo;
+use ipc_pipe::{Fifo, Reader};
 use rustix::fs::Mode;
 
 use crate::support::{PATIENCE, SECOND_FD, SHORT, Spawner, Watchdog, read_all, wait_for_go};
@@ -55,6 +55,14 @@ fn descriptors_on(path: &Path) -> usize {
             (target == path && flags & (libc::O_PATH as u32) == 0).then_some(())
         })
         .count()
+}
+
+/// In a child: reads `reader` to its end and reports `got <what was read>`.
+fn report_all_read(ctx: &ChildContext, reader: &Reader) {
+    ctx.report(&format!(
+        "got {}",
+        String::from_utf8_lossy(&read_all(reader))
+    ));
 }
 
 fn is_fifo(path: &Path) -> bool {
@@ -399,10 +407,7 @@ fn try_open_writer_is_peer_gone_without_a_reader_and_succeeds_once_a_child_reads
         let reader = sut.try_open_reader().unwrap();
         ctx.report("reader open");
         wait_for_go(&ctx, SECOND_FD);
-        ctx.report(&format!(
-            "got {}",
-            String::from_utf8_lossy(&read_all(&reader))
-        ));
+        report_all_read(&ctx, &reader);
         return;
     }
     let path = TempPath::new("fifo");
@@ -480,6 +485,99 @@ fn ends_open_across_processes_keep_working_after_the_node_is_removed() {
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
     drop(control);
     assert_eq!(read_all(&reader), b"after the unlink");
+    child.expect_success(PATIENCE);
+    drop(watchdog);
+}
+
+/// The kernel's name (its first 15 bytes) of the helper thread a bounded open for reading waits
+/// in.
+const HELPER_COMM: &str = "ipc-pipe-fifo-o";
+
+/// How many helper threads of bounded opens this process has, once any that has just been
+/// joined is gone from `/proc` (a joined thread's task can linger an instant; one that leaked
+/// stays, and fails the caller's assertion after [`PATIENCE`]).
+fn settled_helper_threads() -> usize {
+    let count = || {
+        std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .filter_map(|task| {
+                let comm = std::fs::read_to_string(task.ok()?.path().join("comm")).ok()?;
+                (comm.trim_end() == HELPER_COMM).then_some(())
+            })
+            .count()
+    };
+    let start = Instant::now();
+    loop {
+        let helpers = count();
+        if helpers == 0 || start.elapsed() >= PATIENCE {
+            return helpers;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn bounded_opens_of_zero_and_one_millisecond_time_out_and_leave_no_descriptor_or_thread() {
+    if let Some(ctx) = ChildContext::current() {
+        // In a child of its own, so that no other test's bounded open runs a helper meanwhile.
+        let path = ctx.arg("path").unwrap();
+        let sut = Fifo::open(path).unwrap();
+        for (end, millis) in [("reader", 0), ("reader", 1), ("writer", 0), ("writer", 1)] {
+            let timeout = std::time::Duration::from_millis(millis);
+            // Many rounds: the helper thread starts at a different point each time, and a
+            // release issued before it reaches open() must still end its wait.
+            let mut kinds = std::collections::BTreeSet::new();
+            let mut leftovers = 0;
+            for _ in 0..50 {
+                let result = match end {
+                    "reader" => sut.open_reader_timeout(timeout).map(drop),
+                    _ => sut.open_writer_timeout(timeout).map(drop),
+                };
+                kinds.insert(format!("{:?}", result.map_err(|err| err.kind())));
+                leftovers += descriptors_on(Path::new(path));
+            }
+            ctx.report(&format!(
+                "{end} {millis}ms: {kinds:?} descriptors={leftovers} helpers={}",
+                settled_helper_threads()
+            ));
+        }
+        return;
+    }
+    let path = TempPath::new("fifo");
+    let _sut = Fifo::create_new(path.path()).unwrap();
+    let mut child =
+        Spawner::lock().spawn(ChildBuilder::new("opener").arg("path", path.path().display()));
+    for expected in [
+        "reader 0ms: {\"Err(TimedOut)\"} descriptors=0 helpers=0",
+        "reader 1ms: {\"Err(TimedOut)\"} descriptors=0 helpers=0",
+        "writer 0ms: {\"Err(TimedOut)\"} descriptors=0 helpers=0",
+        "writer 1ms: {\"Err(TimedOut)\"} descriptors=0 helpers=0",
+    ] {
+        child.expect_report(expected, PATIENCE);
+    }
+    child.expect_success(PATIENCE);
+}
+
+#[test]
+fn open_writer_timeout_succeeds_when_a_child_opens_the_reader_in_time() {
+    if let Some(ctx) = ChildContext::current() {
+        let sut = Fifo::open(ctx.arg("path").unwrap()).unwrap();
+        ctx.report("opening");
+        report_all_read(&ctx, &sut.open_reader().unwrap());
+        return;
+    }
+    let path = TempPath::new("fifo");
+    let sut = Fifo::create_new(path.path()).unwrap();
+    let mut child =
+        Spawner::lock().spawn(ChildBuilder::new("reader").arg("path", path.path().display()));
+    let watchdog = Watchdog::new([child.pid()]);
+    // Called before the child has started: its blocking open arrives during the wait, and the
+    // child's open returns once this one succeeds.
+    let writer = sut.open_writer_timeout(PATIENCE).unwrap();
+    writer.write_all(b"in time").unwrap();
+    drop(writer);
+    child.expect_report("opening", PATIENCE);
+    child.expect_report("got in time", PATIENCE);
     child.expect_success(PATIENCE);
     drop(watchdog);
 }

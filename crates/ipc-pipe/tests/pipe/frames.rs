@@ -1,12 +1,16 @@
 //! Length-prefixed frames between processes: whole and in order, truncation by a killed writer
-//! reported as such, atomic frames from several writers kept apart, and limits enforced.
+//! reported as such, atomic frames from several writers kept apart, limits enforced, and a
+//! frame that arrives in parts kept across calls that stop early.
 
 use ipc_core::ErrorKind;
 use ipc_core::testing::{ChildBuilder, ChildContext};
-use ipc_pipe::{FRAME_HEADER_LEN, FrameReader, FrameWriter, MAX_ATOMIC_FRAME_LEN, pipe};
+use ipc_pipe::{
+    FRAME_HEADER_LEN, FrameReader, FrameWriter, MAX_ATOMIC_FRAME_LEN, Reader, Writer, pipe,
+};
 
 use crate::support::{
-    END_FD, PATIENCE, SECOND_FD, Spawner, Watchdog, park_forever, pattern, take_writer, wait_for_go,
+    END_FD, PATIENCE, SECOND_FD, SHORT, Spawner, Watchdog, park_forever, pattern,
+    spawn_with_control, take_writer, wait_for_go,
 };
 
 /// The payload sizes of the in-order test: empty, tiny, the largest atomic frame, more than a
@@ -207,4 +211,88 @@ fn an_atomic_only_frame_writer_refuses_a_large_payload_and_writes_nothing() {
     child.expect_report("MessageTooLarge", PATIENCE);
     let err = reader.try_read(&mut [0; 8]).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::WouldBlock, "{err}");
+}
+
+/// In a child: sends a frame in two parts, the header and half the payload, then, after the
+/// "go" on the control pipe, the rest.
+fn split_frame_role(ctx: &ChildContext) {
+    let writer = take_writer(ctx, END_FD);
+    let payload = pattern(SPLIT_LEN);
+    writer.write_all(&(SPLIT_LEN as u32).to_le_bytes()).unwrap();
+    writer.write_all(&payload[..SPLIT_LEN / 2]).unwrap();
+    ctx.report("half-sent");
+    wait_for_go(ctx, SECOND_FD);
+    writer.write_all(&payload[SPLIT_LEN / 2..]).unwrap();
+    FrameWriter::new(&writer).send(b"next").unwrap();
+}
+
+/// The payload length of the frame [`split_frame_role`] sends in two parts.
+const SPLIT_LEN: usize = 1000;
+
+/// Spawns [`split_frame_role`]; returns the child, the read end and the control pipe's write
+/// end, whose closing is the "go".
+fn spawn_split_frame_sender() -> (ipc_core::testing::Child, Reader, Writer) {
+    let spawner = Spawner::lock();
+    let (reader, writer) = pipe().unwrap();
+    let (child, control) = spawn_with_control(
+        &spawner,
+        ChildBuilder::new("sender").inherit_fd(&writer, END_FD),
+    );
+    drop((writer, spawner));
+    (child, reader, control)
+}
+
+#[test]
+fn a_frame_a_child_sends_in_two_parts_survives_a_try_recv_that_would_block_in_between() {
+    if let Some(ctx) = ChildContext::current() {
+        split_frame_role(&ctx);
+        return;
+    }
+    let (mut child, reader, control) = spawn_split_frame_sender();
+    let watchdog = Watchdog::new([child.pid()]);
+    let mut sut = FrameReader::new(reader);
+    child.expect_report("half-sent", PATIENCE);
+    let err = sut.try_recv().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::WouldBlock, "{err}");
+    let err = sut.recv_timeout(SHORT).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
+    drop(control);
+    assert_eq!(
+        sut.recv_timeout(PATIENCE).unwrap(),
+        Some(pattern(SPLIT_LEN)),
+        "the frame resumed whole"
+    );
+    assert_eq!(
+        sut.recv_timeout(PATIENCE).unwrap().as_deref(),
+        Some(&b"next"[..])
+    );
+    assert_eq!(sut.recv_timeout(PATIENCE).unwrap(), None);
+    child.expect_success(PATIENCE);
+    drop(watchdog);
+}
+
+#[test]
+fn a_frame_reader_on_a_nonblocking_end_resumes_a_frame_after_would_block() {
+    if let Some(ctx) = ChildContext::current() {
+        split_frame_role(&ctx);
+        return;
+    }
+    let (mut child, reader, control) = spawn_split_frame_sender();
+    let watchdog = Watchdog::new([child.pid()]);
+    reader.set_nonblocking(true).unwrap();
+    let mut sut = FrameReader::new(reader);
+    child.expect_report("half-sent", PATIENCE);
+    let err = sut.recv().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::WouldBlock, "{err}");
+    sut.get_mut().set_nonblocking(false).unwrap();
+    drop(control);
+    assert_eq!(
+        sut.recv().unwrap(),
+        Some(pattern(SPLIT_LEN)),
+        "the frame resumed whole"
+    );
+    assert_eq!(sut.recv().unwrap().as_deref(), Some(&b"next"[..]));
+    assert_eq!(sut.recv().unwrap(), None);
+    child.expect_success(PATIENCE);
+    drop(watchdog);
 }

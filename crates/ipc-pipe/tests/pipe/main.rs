@@ -14,6 +14,7 @@
 mod atomicity;
 mod capacity;
 mod children;
+mod errors;
 mod fifo;
 mod frames;
 mod interrupts;

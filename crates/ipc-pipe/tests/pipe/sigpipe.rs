@@ -31,7 +31,11 @@ const PATHS: &[&str] = &[
     "Writer::write_timeout",
     "Writer::write_atomic_timeout",
     "Writer::write_deadline",
+    "Writer::write_atomic_deadline",
     "Writer::write_vectored",
+    "Writer::try_write_vectored",
+    "Writer::write_vectored_timeout",
+    "Writer::write_vectored_deadline",
     "io::Write for &Writer::write",
     "io::Write for &Writer::write_all",
     "io::Write for &Writer::write_vectored",
@@ -44,6 +48,7 @@ const PATHS: &[&str] = &[
     "Reader::tee_to",
     "Writer::vmsplice",
     "FIFO Writer::write_all",
+    "FIFO Writer::try_write",
 ];
 
 /// The signal's bit in the masks of `/proc/<pid>/task/<tid>/status`.
@@ -112,8 +117,23 @@ fn run_path(path: &str) -> Error {
         "Writer::write_deadline" => sut
             .write_deadline(&data, Instant::now() + soon)
             .unwrap_err(),
+        "Writer::write_atomic_deadline" => sut
+            .write_atomic_deadline(&data, Instant::now() + soon)
+            .unwrap_err(),
         "Writer::write_vectored" => sut
             .write_vectored(&[IoSlice::new(&data), IoSlice::new(&big)])
+            .unwrap_err(),
+        "Writer::try_write_vectored" => sut
+            .try_write_vectored(&[IoSlice::new(&data), IoSlice::new(&big)])
+            .unwrap_err(),
+        "Writer::write_vectored_timeout" => sut
+            .write_vectored_timeout(&[IoSlice::new(&data), IoSlice::new(&big)], soon)
+            .unwrap_err(),
+        "Writer::write_vectored_deadline" => sut
+            .write_vectored_deadline(
+                &[IoSlice::new(&data), IoSlice::new(&big)],
+                Instant::now() + soon,
+            )
             .unwrap_err(),
         // Through the trait, not the inherent methods of the same names.
         "io::Write for &Writer::write" => unwrap_io(Write::write(&mut &sut, &data).unwrap_err()),
@@ -157,6 +177,17 @@ fn run_path(path: &str) -> Error {
             let writer = fifo.try_open_writer().unwrap();
             drop(reader);
             writer.write_all(&big).unwrap_err()
+        }
+        // A FIFO end refuses RWF_NOWAIT: the non-blocking write goes through the private
+        // twin, opened here while the reader is still there.
+        "FIFO Writer::try_write" => {
+            let path = TempPath::new("fifo");
+            let fifo = Fifo::create_new(path.path()).unwrap();
+            let reader = fifo.try_open_reader().unwrap();
+            let writer = fifo.try_open_writer().unwrap();
+            assert_eq!(writer.try_write(&data).unwrap(), data.len());
+            drop(reader);
+            writer.try_write(&data).unwrap_err()
         }
         other => panic!("no write path {other}"),
     }

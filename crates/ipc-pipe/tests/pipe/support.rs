@@ -4,11 +4,11 @@
 use std::os::fd::RawFd;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ipc_core::ErrorKind;
-use ipc_core::testing::ChildContext;
-use ipc_pipe::{PIPE_BUF, Reader, Writer};
+use ipc_core::testing::{Child, ChildBuilder, ChildContext};
+use ipc_pipe::{PIPE_BUF, Reader, Writer, pipe};
 use rustix::process::{Pid, PidfdFlags, Signal, pidfd_open, pidfd_send_signal};
 
 /// A bound for things that do happen; generous, because the machine may be busy building.
@@ -57,6 +57,26 @@ pub(crate) fn wait_for_go(ctx: &ChildContext, target: RawFd) {
     let control = take_reader(ctx, target);
     let mut byte = [0_u8; 1];
     while control.read(&mut byte).expect("reading the control pipe") != 0 {}
+}
+
+/// Spawns `builder` with a control pipe's read end at [`SECOND_FD`] (for [`wait_for_go`]);
+/// returns the child and the write end, whose closing is the "go". This process's copy of the
+/// read end is closed before the spawner is released.
+pub(crate) fn spawn_with_control(spawner: &Spawner, builder: ChildBuilder) -> (Child, Writer) {
+    let (control_reader, control) = pipe().expect("the control pipe");
+    let child = spawner.spawn(builder.inherit_fd(&control_reader, SECOND_FD));
+    drop(control_reader);
+    (child, control)
+}
+
+/// Asserts that a bounded call begun at `start` gave up no sooner than `timeout`.
+#[track_caller]
+pub(crate) fn assert_waited(start: Instant, timeout: Duration) {
+    let waited = start.elapsed();
+    assert!(
+        waited >= timeout,
+        "gave up after {waited:?}, before {timeout:?}"
+    );
 }
 
 /// Fills the pipe with whole pages through `try_write` until it reports `WouldBlock`, and

@@ -1,6 +1,7 @@
 //! The bounded forms (`*_timeout`, `*_deadline`): they wait at least as long as asked when the
 //! peer process stays silent, and return the peer's data or room when it arrives in time.
 
+use std::io::IoSlice;
 use std::time::Instant;
 
 use ipc_core::ErrorKind;
@@ -8,8 +9,8 @@ use ipc_core::testing::{ChildBuilder, ChildContext};
 use ipc_pipe::{PIPE_BUF, pipe};
 
 use crate::support::{
-    END_FD, FILL_BYTE, PATIENCE, SECOND_FD, SHORT, Spawner, Watchdog, fill, park_forever, pattern,
-    read_all, take_reader, take_writer, wait_for_go,
+    END_FD, FILL_BYTE, PATIENCE, SECOND_FD, SHORT, Spawner, Watchdog, assert_waited, fill,
+    park_forever, pattern, read_all, spawn_with_control, take_reader, take_writer, wait_for_go,
 };
 
 #[test]
@@ -28,11 +29,7 @@ fn read_timeout_with_a_silent_writer_child_times_out_after_at_least_the_timeout(
     let start = Instant::now();
     let err = sut.read_timeout(&mut [0; 8], SHORT).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
-    assert!(
-        start.elapsed() >= SHORT,
-        "gave up after {:?}",
-        start.elapsed()
-    );
+    assert_waited(start, SHORT);
 
     let deadline = Instant::now() + SHORT;
     let err = sut.read_deadline(&mut [0; 8], deadline).unwrap_err();
@@ -57,23 +54,34 @@ fn write_timeout_on_a_full_pipe_times_out_after_at_least_the_timeout() {
     let start = Instant::now();
     let err = sut.write_timeout(b"x", SHORT).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
-    assert!(
-        start.elapsed() >= SHORT,
-        "gave up after {:?}",
-        start.elapsed()
-    );
+    assert_waited(start, SHORT);
 
     let start = Instant::now();
     let err = sut.write_atomic_timeout(b"x", SHORT).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
-    assert!(
-        start.elapsed() >= SHORT,
-        "gave up after {:?}",
-        start.elapsed()
-    );
+    assert_waited(start, SHORT);
 
     let deadline = Instant::now() + SHORT;
     let err = sut.write_deadline(b"x", deadline).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
+    assert!(Instant::now() >= deadline);
+
+    let deadline = Instant::now() + SHORT;
+    let err = sut.write_atomic_deadline(b"x", deadline).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
+    assert!(Instant::now() >= deadline);
+
+    let bufs = [IoSlice::new(b"x"), IoSlice::new(b"y")];
+    let err = sut.try_write_vectored(&bufs).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::WouldBlock, "{err}");
+
+    let start = Instant::now();
+    let err = sut.write_vectored_timeout(&bufs, SHORT).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
+    assert_waited(start, SHORT);
+
+    let deadline = Instant::now() + SHORT;
+    let err = sut.write_vectored_deadline(&bufs, deadline).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
     assert!(Instant::now() >= deadline);
 }
@@ -109,13 +117,11 @@ fn write_timeout_on_a_full_pipe_completes_when_a_child_drains_within_the_timeout
     }
     let spawner = Spawner::lock();
     let (reader, sut) = pipe().unwrap();
-    let (control_reader, control) = pipe().unwrap();
-    let mut child = spawner.spawn(
-        ChildBuilder::new("drainer")
-            .inherit_fd(&reader, END_FD)
-            .inherit_fd(&control_reader, SECOND_FD),
+    let (mut child, control) = spawn_with_control(
+        &spawner,
+        ChildBuilder::new("drainer").inherit_fd(&reader, END_FD),
     );
-    drop((reader, control_reader, spawner));
+    drop((reader, spawner));
     child.expect_report("ready", PATIENCE);
     let filled = fill(&sut);
     drop(control);
@@ -141,13 +147,11 @@ fn an_atomic_write_that_does_not_fit_whole_times_out_and_writes_nothing() {
     }
     let spawner = Spawner::lock();
     let (reader, sut) = pipe().unwrap();
-    let (control_reader, control) = pipe().unwrap();
-    let mut child = spawner.spawn(
-        ChildBuilder::new("drainer")
-            .inherit_fd(&reader, END_FD)
-            .inherit_fd(&control_reader, SECOND_FD),
+    let (mut child, control) = spawn_with_control(
+        &spawner,
+        ChildBuilder::new("drainer").inherit_fd(&reader, END_FD),
     );
-    drop((reader, control_reader, spawner));
+    drop((reader, spawner));
     let watchdog = Watchdog::new([child.pid()]);
     child.expect_report("ready", PATIENCE);
     // All pages taken but the last, which holds 100 bytes: room for 3996 more bytes, but not
@@ -162,11 +166,7 @@ fn an_atomic_write_that_does_not_fit_whole_times_out_and_writes_nothing() {
         .write_atomic_timeout(&[FILL_BYTE; PIPE_BUF], SHORT)
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
-    assert!(
-        start.elapsed() >= SHORT,
-        "gave up after {:?}",
-        start.elapsed()
-    );
+    assert_waited(start, SHORT);
     let err = sut.try_write_atomic(&[FILL_BYTE; PIPE_BUF]).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::WouldBlock, "{err}");
 
@@ -175,4 +175,52 @@ fn an_atomic_write_that_does_not_fit_whole_times_out_and_writes_nothing() {
     child.expect_report(&format!("received={} stray=0", content.len()), PATIENCE);
     child.expect_success(PATIENCE);
     drop(watchdog);
+}
+
+#[test]
+fn read_exact_timeout_keeps_the_bytes_a_child_wrote_before_the_deadline_and_says_how_many() {
+    if let Some(ctx) = ChildContext::current() {
+        let writer = take_writer(&ctx, END_FD);
+        writer.write_all(b"abc").unwrap();
+        ctx.report("three written");
+        wait_for_go(&ctx, SECOND_FD);
+        writer.write_all(b"defgh").unwrap();
+        ctx.report("five more written");
+        park_forever();
+    }
+    let spawner = Spawner::lock();
+    let (sut, writer) = pipe().unwrap();
+    let (mut child, control) = spawn_with_control(
+        &spawner,
+        ChildBuilder::new("writer").inherit_fd(&writer, END_FD),
+    );
+    drop((writer, spawner));
+    child.expect_report("three written", PATIENCE);
+
+    let mut buf = [0_u8; 8];
+    let start = Instant::now();
+    let err = sut.read_exact_timeout(&mut buf, SHORT).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
+    assert_waited(start, SHORT);
+    assert_eq!(
+        err.detail(),
+        Some("3 of 8 bytes arrived before the deadline")
+    );
+    assert_eq!(&buf[..3], b"abc");
+
+    drop(control);
+    child.expect_report("five more written", PATIENCE);
+    let mut buf = [0_u8; 4];
+    sut.read_exact_deadline(&mut buf, Instant::now() + PATIENCE)
+        .unwrap();
+    assert_eq!(&buf, b"defg");
+
+    child.kill();
+    let err = sut.read_exact_timeout(&mut buf, PATIENCE).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UnexpectedEof, "{err}");
+    assert_eq!(
+        err.detail(),
+        Some("every writer closed after 1 of 4 bytes arrived")
+    );
+    assert_eq!(buf[0], b'h');
 }
