@@ -55,5 +55,5 @@ pub use frame::{
 };
 pub use pipe::pipe;
 pub use reader::Reader;
-pub use sigpipe::{SigpipeGuard, sigpipe_guard};
+pub use sigpipe::{SigpipeGuard, assume_sigpipe_ignored, revoke_sigpipe_assumption, sigpipe_guard};
 pub use writer::{PIPE_BUF, Writer};

@@ -58,7 +58,9 @@ pub const PIPE_BUF: usize = rustix::pipe::PIPE_BUF;
 /// flag, each write blocks `SIGPIPE` in the calling thread for its duration and consumes the
 /// signal an `EPIPE` raised, so none is ever delivered. [`sigpipe_guard`](crate::sigpipe_guard)
 /// says which this process uses; [`splice_from`](Self::splice_from) and
-/// [`vmsplice`](Self::vmsplice) always use the mask, as they have no such flag.
+/// [`vmsplice`](Self::vmsplice) always use the mask, as they have no such flag. A program that
+/// keeps `SIGPIPE` ignored can make blocking writes plain `write(2)` calls with
+/// [`assume_sigpipe_ignored`](crate::assume_sigpipe_ignored).
 ///
 /// # Close-on-exec
 ///

@@ -31,6 +31,14 @@ impl Pipe {
         describe: "as pipe; raw = pwritev2(RWF_NOSIGNAL), the raw form of the API's no-SIGPIPE guarantee",
         raw_write: RawWrite::NoSignal,
     };
+
+    /// `pipe-assumed`: raw writes are `write(2)`; the API rounds run under
+    /// `assume_sigpipe_ignored()`, the opt-in that makes blocking writes plain `write(2)`.
+    pub(crate) const ASSUMED: Self = Self {
+        id: "pipe-assumed",
+        describe: "as pipe; API under assume_sigpipe_ignored() (plain write(2)), raw = write(2)",
+        raw_write: RawWrite::WriteAssumed,
+    };
 }
 
 impl Case for Pipe {

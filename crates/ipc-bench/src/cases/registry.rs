@@ -5,7 +5,7 @@ use super::fifo::Fifo;
 use super::pipe::Pipe;
 
 /// Every case, in report order.
-pub(crate) static CASES: &[&dyn Case] = &[&Pipe::PLAIN, &Pipe::NOSIGNAL, &Fifo];
+pub(crate) static CASES: &[&dyn Case] = &[&Pipe::PLAIN, &Pipe::NOSIGNAL, &Pipe::ASSUMED, &Fifo];
 
 /// The case called `id`.
 pub(crate) fn find(id: &str) -> Option<&'static dyn Case> {

@@ -17,13 +17,15 @@ pub(crate) struct StreamLink {
     raw_write: RawWrite,
 }
 
-/// The system call of the raw side's writes.
+/// The system call of the raw side's writes, and the API's `SIGPIPE` setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RawWrite {
-    /// `write(2)`, relying on the bench's ignored `SIGPIPE`.
+    /// Raw: `write(2)`, relying on the bench's ignored `SIGPIPE`. API: the default guard.
     Write,
-    /// `pwritev2(…, RWF_NOSIGNAL)`: the raw form of the API's guarantee.
+    /// Raw: `pwritev2(…, RWF_NOSIGNAL)`, the raw form of the API's guarantee. API: the default.
     NoSignal,
+    /// Raw: `write(2)`. API: rounds run under `ipc_pipe::assume_sigpipe_ignored()`.
+    WriteAssumed,
 }
 
 impl StreamLink {
@@ -43,9 +45,16 @@ impl Link for StreamLink {
     type Raw<'a> = RawStream<'a>;
 
     fn api(&mut self) -> ApiStream<'_> {
+        let assumed = self.raw_write == RawWrite::WriteAssumed;
+        if assumed {
+            // The bench ignores SIGPIPE (Rust's default), so the promise holds; it is withdrawn
+            // when the round ends (ApiStream's drop), outside the timed region.
+            ipc_pipe::assume_sigpipe_ignored().expect("the bench runs with SIGPIPE ignored");
+        }
         ApiStream {
             reader: &mut self.reader,
             writer: &mut self.writer,
+            assumed,
         }
     }
 
@@ -62,6 +71,16 @@ impl Link for StreamLink {
 pub(crate) struct ApiStream<'a> {
     reader: &'a mut Reader,
     writer: &'a mut Writer,
+    /// Whether this round made the `SIGPIPE` promise, to withdraw on drop.
+    assumed: bool,
+}
+
+impl Drop for ApiStream<'_> {
+    fn drop(&mut self) {
+        if self.assumed {
+            ipc_pipe::revoke_sigpipe_assumption();
+        }
+    }
 }
 
 impl Duplex for ApiStream<'_> {
@@ -87,7 +106,7 @@ impl Duplex for RawStream<'_> {
     #[inline]
     fn send(&mut self, buf: &[u8]) -> io::Result<()> {
         match self.raw_write {
-            RawWrite::Write => sys::write_all(self.writer, buf),
+            RawWrite::Write | RawWrite::WriteAssumed => sys::write_all(self.writer, buf),
             RawWrite::NoSignal => sys::write_all_nosignal(self.writer, buf),
         }
     }

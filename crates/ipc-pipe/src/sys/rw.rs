@@ -18,7 +18,7 @@
 
 use std::io::{IoSlice, IoSliceMut};
 use std::os::fd::{AsRawFd, BorrowedFd};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use rustix::io::Errno;
 
@@ -35,6 +35,21 @@ static NOSIGNAL: AtomicU8 = AtomicU8::new(UNKNOWN);
 const UNKNOWN: u8 = 0;
 const SUPPORTED: u8 = 1;
 const UNSUPPORTED: u8 = 2;
+
+/// Whether the program promised that `SIGPIPE` stays ignored (`assume_sigpipe_ignored`).
+static ASSUME_IGNORED: AtomicBool = AtomicBool::new(false);
+
+/// Records or withdraws the program's promise that `SIGPIPE` stays ignored.
+pub(crate) fn set_assume_ignored(assume: bool) {
+    // Relaxed: one flag read on its own; the promise orders no other memory.
+    ASSUME_IGNORED.store(assume, Ordering::Relaxed);
+}
+
+/// Whether the program's promise is in force.
+pub(crate) fn assume_ignored() -> bool {
+    // Relaxed: see `set_assume_ignored`.
+    ASSUME_IGNORED.load(Ordering::Relaxed)
+}
 
 /// Set in the environment to `mask` to use the signal-mask guard even where `RWF_NOSIGNAL`
 /// exists, so tests and benchmarks can exercise the path older kernels take.
@@ -79,6 +94,14 @@ pub(crate) fn write(
     bufs: &[IoSlice<'_>],
     nowait: bool,
 ) -> rustix::io::Result<usize> {
+    if !nowait && ASSUME_IGNORED.load(Ordering::Relaxed) {
+        // The program promised SIGPIPE stays ignored: the kernel discards the signal when it is
+        // generated ("A signal may be … ignored", signal(7)), so a plain write suffices.
+        return match bufs {
+            [buf] => rustix::io::write(fd, buf),
+            _ => rustix::io::writev(fd, bufs),
+        };
+    }
     let nowait = if nowait { libc::RWF_NOWAIT } else { 0 };
     if nosignal_supported() {
         pwritev2(fd, bufs, RWF_NOSIGNAL | nowait)

@@ -13,7 +13,7 @@
 //! carries the same news.
 #![allow(
     unsafe_code,
-    reason = "pthread_sigmask and sigtimedwait have no safe wrapper in rustix"
+    reason = "sigaction, pthread_sigmask and sigtimedwait have no safe wrapper in rustix"
 )]
 
 use std::mem::MaybeUninit;
@@ -32,6 +32,15 @@ pub(crate) fn with_sigpipe_blocked<T>(
     }
     drop(blocked);
     result
+}
+
+/// Whether `SIGPIPE`'s disposition is `SIG_IGN` now.
+pub(crate) fn is_ignored() -> bool {
+    // SAFETY: `libc::sigaction` is plain data for which all-zero bytes are valid.
+    let mut current: libc::sigaction = unsafe { MaybeUninit::zeroed().assume_init() };
+    // SAFETY: a null new action only queries; `current` is a live sigaction owned by this frame.
+    let rc = unsafe { libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut current) };
+    rc == 0 && current.sa_sigaction == libc::SIG_IGN
 }
 
 /// `SIGPIPE` blocked in this thread until drop, unless it already was.

@@ -17,7 +17,10 @@ use ipc_core::testing::{
     ChildBuilder, ChildContext, SigpipeDisposition, TempPath, set_sigpipe, sigpipe_count,
 };
 use ipc_core::{Error, ErrorKind};
-use ipc_pipe::{Fifo, FrameWriter, PIPE_BUF, Reader, SigpipeGuard, Writer, pipe, sigpipe_guard};
+use ipc_pipe::{
+    Fifo, FrameWriter, PIPE_BUF, Reader, SigpipeGuard, Writer, assume_sigpipe_ignored, pipe,
+    revoke_sigpipe_assumption, sigpipe_guard,
+};
 
 use crate::support::{PATIENCE, Spawner};
 
@@ -368,4 +371,43 @@ fn a_failed_write_leaves_sigpipe_unblocked_for_the_rest_of_the_program() {
     let mut child = Spawner::lock().spawn(ChildBuilder::new("writer"));
     child.expect_report("count=1", PATIENCE);
     child.expect_success(PATIENCE);
+}
+
+#[test]
+fn every_write_path_is_peer_gone_when_the_program_promised_sigpipe_stays_ignored() {
+    if let Some(ctx) = ChildContext::current() {
+        set_sigpipe(SigpipeDisposition::Ignore);
+        assume_sigpipe_ignored().expect("SIGPIPE is ignored, so the promise can be made");
+        assert_eq!(sigpipe_guard(), SigpipeGuard::AssumedIgnored);
+        run_every_path(&ctx, SigpipeDisposition::Ignore);
+        return;
+    }
+    expect_every_path_survived("assumed-ignored");
+}
+
+#[test]
+fn the_promise_that_sigpipe_stays_ignored_is_refused_while_it_is_not_ignored() {
+    if let Some(ctx) = ChildContext::current() {
+        set_sigpipe(SigpipeDisposition::Default);
+        let kind = assume_sigpipe_ignored().unwrap_err().kind();
+        let still_guarded = sigpipe_guard() != SigpipeGuard::AssumedIgnored;
+        ctx.report(&format!("{kind:?} still-guarded={still_guarded}"));
+        return;
+    }
+    let mut sut = Spawner::lock().spawn(ChildBuilder::new("refused-promise"));
+    sut.expect_report("InvalidArgument still-guarded=true", PATIENCE);
+    sut.expect_success(PATIENCE);
+}
+
+#[test]
+fn every_write_path_survives_default_sigpipe_after_the_promise_is_revoked() {
+    if let Some(ctx) = ChildContext::current() {
+        set_sigpipe(SigpipeDisposition::Ignore);
+        assume_sigpipe_ignored().expect("SIGPIPE is ignored");
+        assert_eq!(run_path("Writer::write").kind(), ErrorKind::PeerGone);
+        revoke_sigpipe_assumption();
+        run_every_path(&ctx, SigpipeDisposition::Default);
+        return;
+    }
+    expect_every_path_survived("revoked-promise");
 }
