@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use ipc_core::ErrorKind;
-use ipc_core::testing::{ChildBuilder, ChildContext, SpawnLock, TempPath};
-use ipc_pipe::{Fifo, FrameReader, FrameWriter, Reader};
+use ipc_core::testing::{Child, ChildBuilder, ChildContext, SpawnLock, TempPath};
+use ipc_pipe::{Fifo, FrameReader, FrameWriter, Reader, Writer};
 
 const BOUND: Duration = Duration::from_secs(20);
 const RECORDS: u32 = 2_000;
@@ -26,6 +26,33 @@ fn filter(ctx: &ChildContext) {
     }
 }
 
+/// The child roles of this module's tests.
+fn roles(ctx: &ChildContext) {
+    match ctx.role() {
+        "filter" => filter(ctx),
+        other => panic!("unknown role {other}"),
+    }
+}
+
+/// Starts a [`filter`] child that feeds the FIFO `fifo`, and waits until it is connected;
+/// returns the child, the write end of the pipe into it, and the read end of the FIFO.
+fn start_filter(fifo: &Fifo) -> (Child, Writer, Reader) {
+    // Held until our copy of the filter's read end is closed, so no other test's child copies it.
+    let spawner = SpawnLock::lock();
+    let (to_filter_reader, to_filter_writer) = ipc_pipe::pipe().expect("a pipe");
+    let mut sut = spawner.spawn(
+        ChildBuilder::new("filter")
+            .arg("fifo", fifo.path().display())
+            .inherit_fd(&to_filter_reader, 10),
+    );
+    drop((to_filter_reader, spawner));
+    let from_filter = fifo
+        .open_reader_timeout(BOUND)
+        .expect("the filter opens the FIFO");
+    sut.expect_report("connected", BOUND);
+    (sut, to_filter_writer, from_filter)
+}
+
 fn checksum(bytes: &[u8]) -> u32 {
     bytes.iter().fold(0x811c_9dc5_u32, |hash, &b| {
         (hash ^ u32::from(b)).wrapping_mul(0x0100_0193)
@@ -39,27 +66,12 @@ fn record(i: u32) -> Vec<u8> {
 #[test]
 fn records_cross_a_pipe_and_a_fifo_in_order_and_whole() {
     if let Some(ctx) = ChildContext::current() {
-        match ctx.role() {
-            "filter" => filter(&ctx),
-            other => panic!("unknown role {other}"),
-        }
+        roles(&ctx);
         return;
     }
     let path = TempPath::new("pipeline-fifo");
     let fifo = Fifo::create_new(path.path()).expect("a new FIFO");
-    // Held until our copy of the filter's read end is closed, so no other test's child copies it.
-    let spawner = SpawnLock::lock();
-    let (to_filter_reader, to_filter_writer) = ipc_pipe::pipe().expect("a pipe");
-    let mut sut = spawner.spawn(
-        ChildBuilder::new("filter")
-            .arg("fifo", path.path().display())
-            .inherit_fd(&to_filter_reader, 10),
-    );
-    drop((to_filter_reader, spawner));
-    let from_filter = fifo
-        .open_reader_timeout(BOUND)
-        .expect("the filter opens the FIFO");
-    sut.expect_report("connected", BOUND);
+    let (mut sut, to_filter_writer, from_filter) = start_filter(&fifo);
 
     // Write on another thread while this one reads: the pipe and the FIFO each hold 64 KiB,
     // so writing everything before reading could fill both and stall the filter.
@@ -100,27 +112,12 @@ fn records_cross_a_pipe_and_a_fifo_in_order_and_whole() {
 #[test]
 fn a_filter_killed_mid_stream_leaves_whole_frames_then_an_end() {
     if let Some(ctx) = ChildContext::current() {
-        match ctx.role() {
-            "filter" => filter(&ctx),
-            other => panic!("unknown role {other}"),
-        }
+        roles(&ctx);
         return;
     }
     let path = TempPath::new("pipeline-fifo");
     let fifo = Fifo::create_new(path.path()).expect("a new FIFO");
-    // Held until our copy of the filter's read end is closed, so no other test's child copies it.
-    let spawner = SpawnLock::lock();
-    let (to_filter_reader, to_filter_writer) = ipc_pipe::pipe().expect("a pipe");
-    let mut sut = spawner.spawn(
-        ChildBuilder::new("filter")
-            .arg("fifo", path.path().display())
-            .inherit_fd(&to_filter_reader, 10),
-    );
-    drop((to_filter_reader, spawner));
-    let from_filter = fifo
-        .open_reader_timeout(BOUND)
-        .expect("the filter opens the FIFO");
-    sut.expect_report("connected", BOUND);
+    let (mut sut, to_filter_writer, from_filter) = start_filter(&fifo);
 
     let mut frames_out = FrameWriter::new(&to_filter_writer);
     for i in 0..10 {

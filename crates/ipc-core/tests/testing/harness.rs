@@ -9,8 +9,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use ipc_core::testing::{
-    ChildBuilder, ChildContext, InterruptedCalls, SigpipeDisposition, install_counting_handler,
-    set_sigpipe, signal_count, sigpipe_count,
+    Child, ChildBuilder, ChildContext, InterruptedCalls, SigpipeDisposition,
+    install_counting_handler, set_sigpipe, signal_count, sigpipe_count,
 };
 
 /// A bound for things that do happen; generous because the machine may be busy building.
@@ -20,10 +20,28 @@ fn proc_entry(pid: u32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
 }
 
-fn park_forever() -> ! {
+/// In a child: reports "parked" and parks until the parent ends it.
+fn report_parked_and_park(ctx: &ChildContext) -> ! {
+    ctx.report("parked");
     loop {
         std::thread::park();
     }
+}
+
+/// Spawns a child in role "sleeper" (whose test calls [`report_parked_and_park`]) and waits
+/// until it is parked.
+fn spawn_parked_sleeper() -> Child {
+    let mut sut = ChildBuilder::new("sleeper").spawn().unwrap();
+    sut.expect_report("parked", PATIENCE);
+    sut
+}
+
+/// Reads two pipes to their ends, once the child that held the only write ends has exited.
+fn read_both(mut a: io::PipeReader, mut b: io::PipeReader) -> (String, String) {
+    let (mut got_a, mut got_b) = (String::new(), String::new());
+    a.read_to_string(&mut got_a).unwrap();
+    b.read_to_string(&mut got_b).unwrap();
+    (got_a, got_b)
 }
 
 #[test]
@@ -63,8 +81,8 @@ fn child_writes_through_inherited_pipe_ends() {
         }
         return;
     }
-    let (mut first, first_writer) = io::pipe().unwrap();
-    let (mut second, second_writer) = io::pipe().unwrap();
+    let (first, first_writer) = io::pipe().unwrap();
+    let (second, second_writer) = io::pipe().unwrap();
     let mut sut = ChildBuilder::new("writer")
         .inherit_fd(&first_writer, 10)
         .inherit_fd(&second_writer, 11)
@@ -73,9 +91,7 @@ fn child_writes_through_inherited_pipe_ends() {
     // The child now holds the only write ends, so its exit ends both pipes.
     drop((first_writer, second_writer));
     sut.expect_success(PATIENCE);
-    let (mut a, mut b) = (String::new(), String::new());
-    first.read_to_string(&mut a).unwrap();
-    second.read_to_string(&mut b).unwrap();
+    let (a, b) = read_both(first, second);
     assert_eq!((a.as_str(), b.as_str()), ("through 10", "through 11"));
 }
 
@@ -88,8 +104,8 @@ fn descriptors_placed_at_each_others_numbers_arrive_crossed() {
         }
         return;
     }
-    let (mut a, a_writer) = io::pipe().unwrap();
-    let (mut b, b_writer) = io::pipe().unwrap();
+    let (a, a_writer) = io::pipe().unwrap();
+    let (b, b_writer) = io::pipe().unwrap();
     let (a_number, b_number) = (a_writer.as_raw_fd(), b_writer.as_raw_fd());
     // Each pipe goes to the number the other one has here: placement follows the target, not
     // the number the descriptor had in the parent.
@@ -102,9 +118,7 @@ fn descriptors_placed_at_each_others_numbers_arrive_crossed() {
         .unwrap();
     drop((a_writer, b_writer));
     sut.expect_success(PATIENCE);
-    let (mut got_a, mut got_b) = (String::new(), String::new());
-    a.read_to_string(&mut got_a).unwrap();
-    b.read_to_string(&mut got_b).unwrap();
+    let (got_a, got_b) = read_both(a, b);
     assert_eq!((got_a.as_str(), got_b.as_str()), ("a", "b"));
 }
 
@@ -145,11 +159,9 @@ fn expect_report_of_another_event_panics_naming_both() {
 #[test]
 fn kill_at_a_reported_point_reaps_the_child() {
     if let Some(ctx) = ChildContext::current() {
-        ctx.report("parked");
-        park_forever();
+        report_parked_and_park(&ctx);
     }
-    let mut sut = ChildBuilder::new("sleeper").spawn().unwrap();
-    sut.expect_report("parked", PATIENCE);
+    let mut sut = spawn_parked_sleeper();
     let pid = sut.pid();
     assert!(proc_entry(pid));
     let status = sut.kill();
@@ -162,11 +174,9 @@ fn kill_at_a_reported_point_reaps_the_child() {
 #[test]
 fn wait_timeout_on_a_parked_child_times_out_and_reaps_it() {
     if let Some(ctx) = ChildContext::current() {
-        ctx.report("parked");
-        park_forever();
+        report_parked_and_park(&ctx);
     }
-    let mut sut = ChildBuilder::new("sleeper").spawn().unwrap();
-    sut.expect_report("parked", PATIENCE);
+    let mut sut = spawn_parked_sleeper();
     let pid = sut.pid();
     let timeout = Duration::from_millis(200);
     let start = Instant::now();
@@ -197,11 +207,9 @@ fn a_panicking_child_exits_with_a_failure_status() {
 #[test]
 fn a_signal_sent_to_the_child_is_its_end() {
     if let Some(ctx) = ChildContext::current() {
-        ctx.report("parked");
-        park_forever();
+        report_parked_and_park(&ctx);
     }
-    let mut sut = ChildBuilder::new("sleeper").spawn().unwrap();
-    sut.expect_report("parked", PATIENCE);
+    let mut sut = spawn_parked_sleeper();
     // Real-time signals have no rustix name and are refused without reaching the child.
     let err = sut.signal(libc::SIGRTMIN()).unwrap_err();
     assert_eq!(err.raw_os_error(), Some(libc::EINVAL));
@@ -260,11 +268,9 @@ fn a_child_cannot_spawn_children() {
 #[test]
 fn a_report_timeout_leaves_the_child_running() {
     if let Some(ctx) = ChildContext::current() {
-        ctx.report("parked");
-        park_forever();
+        report_parked_and_park(&ctx);
     }
-    let mut sut = ChildBuilder::new("sleeper").spawn().unwrap();
-    sut.expect_report("parked", PATIENCE);
+    let mut sut = spawn_parked_sleeper();
     let timeout = Duration::from_millis(50);
     let start = Instant::now();
     let err = sut.next_report(timeout).unwrap_err();

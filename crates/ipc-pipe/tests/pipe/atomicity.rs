@@ -5,10 +5,11 @@ use std::io::Read;
 
 use ipc_core::ErrorKind;
 use ipc_core::testing::{ChildBuilder, ChildContext};
-use ipc_pipe::{PIPE_BUF, pipe};
+use ipc_pipe::PIPE_BUF;
 
 use crate::support::{
-    END_FD, PATIENCE, SECOND_FD, Spawner, Watchdog, park_forever, take_writer, wait_for_go,
+    END_FD, PATIENCE, SECOND_FD, Watchdog, park_forever, spawn_with_writer,
+    spawn_writers_with_control, take_writer, wait_for_go,
 };
 
 /// Concurrent writer processes.
@@ -50,20 +51,9 @@ fn pipe_buf_records_from_concurrent_writer_children_never_interleave() {
         }
         return;
     }
-    let spawner = Spawner::lock();
-    let (mut reader, writer) = pipe().unwrap();
-    let (go_reader, go) = pipe().unwrap();
-    let mut children: Vec<_> = (0..WRITERS)
-        .map(|id| {
-            spawner.spawn(
-                ChildBuilder::new("writer")
-                    .arg("id", id)
-                    .inherit_fd(&writer, END_FD)
-                    .inherit_fd(&go_reader, SECOND_FD),
-            )
-        })
-        .collect();
-    drop((writer, go_reader, spawner));
+    let (mut children, mut reader, go) = spawn_writers_with_control(
+        (0..WRITERS).map(|id| ChildBuilder::new("writer").arg("id", id)),
+    );
     let watchdog = Watchdog::new(children.iter().map(|child| child.pid()));
     for child in &mut children {
         child.expect_report("ready", PATIENCE);
@@ -109,10 +99,7 @@ fn an_atomic_write_over_pipe_buf_is_refused_and_writes_nothing() {
         ctx.report(&format!("{kinds:?}"));
         park_forever();
     }
-    let spawner = Spawner::lock();
-    let (reader, writer) = pipe().unwrap();
-    let mut child = spawner.spawn(ChildBuilder::new("writer").inherit_fd(&writer, END_FD));
-    drop((writer, spawner));
+    let (mut child, reader) = spawn_with_writer(ChildBuilder::new("writer"));
     child.expect_report(
         "[MessageTooLarge, MessageTooLarge, MessageTooLarge]",
         PATIENCE,

@@ -6,7 +6,8 @@ use ipc_core::{ErrorKind, LimitScope};
 use ipc_pipe::{PIPE_BUF, pipe};
 
 use crate::support::{
-    END_FD, PATIENCE, Spawner, fill, park_forever, pattern, read_all, take_reader, take_writer,
+    END_FD, PATIENCE, Spawner, fill, park_forever, pattern, read_all, spawn_with_writer,
+    take_reader, take_writer,
 };
 
 /// The system-wide ceiling for unprivileged resizing.
@@ -119,10 +120,7 @@ fn shrinking_below_the_content_a_child_wrote_is_invalid_argument_and_keeps_the_d
         writer.write_all(&pattern(3 * PIPE_BUF)).unwrap();
         return;
     }
-    let spawner = Spawner::lock();
-    let (sut, writer) = pipe().unwrap();
-    let mut child = spawner.spawn(ChildBuilder::new("writer").inherit_fd(&writer, END_FD));
-    drop((writer, spawner));
+    let (mut child, sut) = spawn_with_writer(ChildBuilder::new("writer"));
     child.expect_success(PATIENCE);
     let err = sut.set_capacity(PIPE_BUF).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");

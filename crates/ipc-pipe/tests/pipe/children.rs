@@ -9,7 +9,9 @@ use ipc_core::ErrorKind;
 use ipc_core::testing::{ChildBuilder, ChildContext, TempPath};
 use ipc_pipe::{Fifo, pipe};
 
-use crate::support::{END_FD, PATIENCE, Spawner, Watchdog, read_all, take_writer};
+use crate::support::{
+    END_FD, PATIENCE, Spawner, Watchdog, read_all, spawn_with_writer, take_writer,
+};
 
 /// The `/proc/<pid>/fd` link target of a pipe end: `pipe:[<inode>]`.
 fn pipe_link(end: impl AsFd) -> String {
@@ -99,10 +101,7 @@ fn a_writer_inherited_by_a_child_role_carries_its_message() {
         sut.write_all(b"Hello from child!").unwrap();
         return;
     }
-    let spawner = Spawner::lock();
-    let (reader, writer) = pipe().unwrap();
-    let mut child = spawner.spawn(ChildBuilder::new("writer").inherit_fd(&writer, END_FD));
-    drop((writer, spawner));
+    let (mut child, reader) = spawn_with_writer(ChildBuilder::new("writer"));
     let watchdog = Watchdog::new([child.pid()]);
     assert_eq!(read_all(&reader), b"Hello from child!");
     child.expect_success(PATIENCE);

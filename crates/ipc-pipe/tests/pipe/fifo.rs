@@ -5,14 +5,16 @@
 use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use ipc_core::testing::{ChildBuilder, ChildContext, TempPath};
+use ipc_core::testing::{Child, ChildBuilder, ChildContext, TempPath};
 use ipc_core::{ErrorKind, Permissions};
 use ipc_pipe::{Fifo, Reader};
 use rustix::fs::Mode;
 
-use crate::support::{PATIENCE, SECOND_FD, SHORT, Spawner, Watchdog, read_all, wait_for_go};
+use crate::support::{
+    PATIENCE, SECOND_FD, SHORT, Spawner, Watchdog, read_all, spawn_with_control, wait_for_go,
+};
 
 /// In a child: opens the FIFO at the `path` argument for writing (blocking until a reader
 /// comes) and writes the `message` argument.
@@ -25,12 +27,46 @@ fn write_message_role(ctx: &ChildContext) {
         .unwrap();
 }
 
-fn spawn_message_writer(path: &Path, message: &str) -> ipc_core::testing::Child {
+fn spawn_message_writer(path: &Path, message: &str) -> Child {
     Spawner::lock().spawn(
         ChildBuilder::new("writer")
             .arg("path", path.display())
             .arg("message", message),
     )
+}
+
+/// Spawns a [`write_message_role`] child with `message`, opens the reader of `sut` (waiting at
+/// most [`PATIENCE`]) and asserts that `message` arrives; returns the child, still to be
+/// reaped, and the watchdog that guards it.
+#[track_caller]
+fn expect_message_from_a_child(sut: &Fifo, message: &str) -> (Child, Watchdog) {
+    let child = spawn_message_writer(sut.path(), message);
+    let watchdog = Watchdog::new([child.pid()]);
+    let reader = sut.open_reader_timeout(PATIENCE).unwrap();
+    assert_eq!(read_all(&reader), message.as_bytes());
+    (child, watchdog)
+}
+
+/// Asserts that `open`, a bounded open of an end of `sut` given [`SHORT`], times out after at
+/// least that long and leaves no descriptor on the node.
+#[track_caller]
+fn assert_times_out_leaving_no_descriptor(
+    sut: &Fifo,
+    open: impl FnOnce(Duration) -> Result<(), ipc_core::Error>,
+) {
+    let start = Instant::now();
+    let err = open(SHORT).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
+    assert!(
+        start.elapsed() >= SHORT,
+        "gave up after {:?}",
+        start.elapsed()
+    );
+    assert_eq!(
+        descriptors_on(sut.path()),
+        0,
+        "the timed-out open left a descriptor"
+    );
 }
 
 /// How many descriptors of this process refer to the node at `path`.
@@ -312,19 +348,9 @@ fn open_writer_timeout_without_a_reader_times_out_and_the_fifo_still_works() {
     // While the bounded open runs, its helper holds descriptors on the FIFO; a fork by another
     // test at that moment would copy them, and the copy would pass for a peer below.
     let spawner = Spawner::lock();
-    let start = Instant::now();
-    let err = sut.open_writer_timeout(SHORT).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
-    assert!(
-        start.elapsed() >= SHORT,
-        "gave up after {:?}",
-        start.elapsed()
-    );
-    assert_eq!(
-        descriptors_on(path.path()),
-        0,
-        "the timed-out open left a descriptor"
-    );
+    assert_times_out_leaving_no_descriptor(&sut, |timeout| {
+        sut.open_writer_timeout(timeout).map(drop)
+    });
     let err = sut.try_open_writer().unwrap_err();
     assert_eq!(
         err.kind(),
@@ -333,10 +359,7 @@ fn open_writer_timeout_without_a_reader_times_out_and_the_fifo_still_works() {
     );
     drop(spawner);
 
-    let mut child = spawn_message_writer(path.path(), "after the timeout");
-    let watchdog = Watchdog::new([child.pid()]);
-    let reader = sut.open_reader_timeout(PATIENCE).unwrap();
-    assert_eq!(read_all(&reader), b"after the timeout");
+    let (mut child, watchdog) = expect_message_from_a_child(&sut, "after the timeout");
     child.expect_report("opening", PATIENCE);
     child.expect_success(PATIENCE);
     drop(watchdog);
@@ -353,19 +376,9 @@ fn open_reader_timeout_without_a_writer_times_out_and_leaves_no_writer_behind() 
     // While the bounded open runs, its helper holds descriptors on the FIFO; a fork by another
     // test at that moment would copy them, and the copy would pass for a peer below.
     let spawner = Spawner::lock();
-    let start = Instant::now();
-    let err = sut.open_reader_timeout(SHORT).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
-    assert!(
-        start.elapsed() >= SHORT,
-        "gave up after {:?}",
-        start.elapsed()
-    );
-    assert_eq!(
-        descriptors_on(path.path()),
-        0,
-        "the timed-out open left a descriptor"
-    );
+    assert_times_out_leaving_no_descriptor(&sut, |timeout| {
+        sut.open_reader_timeout(timeout).map(drop)
+    });
     // Once a writer has come and gone, an empty FIFO is at its end; a writer left behind by
     // the timed-out open would make it WouldBlock instead.
     let reader = sut.try_open_reader().unwrap();
@@ -374,10 +387,7 @@ fn open_reader_timeout_without_a_writer_times_out_and_leaves_no_writer_behind() 
     drop(reader);
     drop(spawner);
 
-    let mut child = spawn_message_writer(path.path(), "after the timeout");
-    let watchdog = Watchdog::new([child.pid()]);
-    let reader = sut.open_reader_timeout(PATIENCE).unwrap();
-    assert_eq!(read_all(&reader), b"after the timeout");
+    let (mut child, watchdog) = expect_message_from_a_child(&sut, "after the timeout");
     child.expect_success(PATIENCE);
     drop(watchdog);
 }
@@ -390,11 +400,8 @@ fn open_reader_timeout_succeeds_when_a_child_opens_the_writer_in_time() {
     }
     let path = TempPath::new("fifo");
     let sut = Fifo::create_new(path.path()).unwrap();
-    let mut child = spawn_message_writer(path.path(), "in time");
-    let watchdog = Watchdog::new([child.pid()]);
     // Called before the child has started: its open arrives during the wait.
-    let reader = sut.open_reader_timeout(PATIENCE).unwrap();
-    assert_eq!(read_all(&reader), b"in time");
+    let (mut child, watchdog) = expect_message_from_a_child(&sut, "in time");
     child.expect_report("opening", PATIENCE);
     child.expect_success(PATIENCE);
     drop(watchdog);
@@ -416,13 +423,11 @@ fn try_open_writer_is_peer_gone_without_a_reader_and_succeeds_once_a_child_reads
     assert_eq!(err.kind(), ErrorKind::PeerGone, "{err}");
 
     let spawner = Spawner::lock();
-    let (control_reader, control) = ipc_pipe::pipe().unwrap();
-    let mut child = spawner.spawn(
-        ChildBuilder::new("reader")
-            .arg("path", path.path().display())
-            .inherit_fd(&control_reader, SECOND_FD),
+    let (mut child, control) = spawn_with_control(
+        &spawner,
+        ChildBuilder::new("reader").arg("path", path.path().display()),
     );
-    drop((control_reader, spawner));
+    drop(spawner);
     child.expect_report("reader open", PATIENCE);
     let writer = sut.try_open_writer().unwrap();
     writer.write_all(b"late hello").unwrap();
@@ -469,13 +474,11 @@ fn ends_open_across_processes_keep_working_after_the_node_is_removed() {
     let path = TempPath::new("fifo");
     let mut sut = Fifo::create_new(path.path()).unwrap();
     let spawner = Spawner::lock();
-    let (control_reader, control) = ipc_pipe::pipe().unwrap();
-    let mut child = spawner.spawn(
-        ChildBuilder::new("writer")
-            .arg("path", path.path().display())
-            .inherit_fd(&control_reader, SECOND_FD),
+    let (mut child, control) = spawn_with_control(
+        &spawner,
+        ChildBuilder::new("writer").arg("path", path.path().display()),
     );
-    drop((control_reader, spawner));
+    drop(spawner);
     let watchdog = Watchdog::new([child.pid()]);
     let reader = sut.open_reader_timeout(PATIENCE).unwrap();
     child.expect_report("connected", PATIENCE);

@@ -4,13 +4,11 @@
 
 use ipc_core::ErrorKind;
 use ipc_core::testing::{ChildBuilder, ChildContext};
-use ipc_pipe::{
-    FRAME_HEADER_LEN, FrameReader, FrameWriter, MAX_ATOMIC_FRAME_LEN, Reader, Writer, pipe,
-};
+use ipc_pipe::{FRAME_HEADER_LEN, FrameReader, FrameWriter, MAX_ATOMIC_FRAME_LEN, Reader, Writer};
 
 use crate::support::{
-    END_FD, PATIENCE, SECOND_FD, SHORT, Spawner, Watchdog, park_forever, pattern,
-    spawn_with_control, take_writer, wait_for_go,
+    END_FD, PATIENCE, SECOND_FD, SHORT, Watchdog, park_forever, pattern, spawn_with_writer,
+    spawn_with_writer_and_control, spawn_writers_with_control, take_writer, wait_for_go,
 };
 
 /// The payload sizes of the in-order test: empty, tiny, the largest atomic frame, more than a
@@ -46,10 +44,7 @@ fn frames_from_a_child_arrive_whole_and_in_order_then_none() {
         }
         return;
     }
-    let spawner = Spawner::lock();
-    let (reader, writer) = pipe().unwrap();
-    let mut child = spawner.spawn(ChildBuilder::new("sender").inherit_fd(&writer, END_FD));
-    drop((writer, spawner));
+    let (mut child, reader) = spawn_with_writer(ChildBuilder::new("sender"));
     let watchdog = Watchdog::new([child.pid()]);
     let mut sut = FrameReader::new(reader);
     for &size in SIZES {
@@ -73,10 +68,7 @@ fn a_frame_cut_by_killing_its_writer_child_is_unexpected_eof() {
         ctx.report("half-sent");
         park_forever();
     }
-    let spawner = Spawner::lock();
-    let (reader, writer) = pipe().unwrap();
-    let mut child = spawner.spawn(ChildBuilder::new("sender").inherit_fd(&writer, END_FD));
-    drop((writer, spawner));
+    let (mut child, reader) = spawn_with_writer(ChildBuilder::new("sender"));
     child.expect_report("half-sent", PATIENCE);
     child.kill();
     let mut sut = FrameReader::new(reader);
@@ -97,10 +89,7 @@ fn a_header_cut_by_killing_its_writer_child_is_unexpected_eof() {
         ctx.report("half-header");
         park_forever();
     }
-    let spawner = Spawner::lock();
-    let (reader, writer) = pipe().unwrap();
-    let mut child = spawner.spawn(ChildBuilder::new("sender").inherit_fd(&writer, END_FD));
-    drop((writer, spawner));
+    let (mut child, reader) = spawn_with_writer(ChildBuilder::new("sender"));
     child.expect_report("half-header", PATIENCE);
     child.kill();
     let err = FrameReader::new(reader).recv().unwrap_err();
@@ -126,20 +115,9 @@ fn atomic_frames_from_concurrent_writer_children_never_interleave() {
         }
         return;
     }
-    let spawner = Spawner::lock();
-    let (reader, writer) = pipe().unwrap();
-    let (go_reader, go) = pipe().unwrap();
-    let mut children: Vec<_> = (0..WRITERS)
-        .map(|id| {
-            spawner.spawn(
-                ChildBuilder::new("sender")
-                    .arg("id", id)
-                    .inherit_fd(&writer, END_FD)
-                    .inherit_fd(&go_reader, SECOND_FD),
-            )
-        })
-        .collect();
-    drop((writer, go_reader, spawner));
+    let (mut children, reader, go) = spawn_writers_with_control(
+        (0..WRITERS).map(|id| ChildBuilder::new("sender").arg("id", id)),
+    );
     let watchdog = Watchdog::new(children.iter().map(|child| child.pid()));
     for child in &mut children {
         child.expect_report("ready", PATIENCE);
@@ -183,10 +161,7 @@ fn a_frame_header_from_a_child_announcing_more_than_the_limit_is_message_too_lar
         writer.write_all(&(1_u32 << 30).to_le_bytes()).unwrap();
         return;
     }
-    let spawner = Spawner::lock();
-    let (reader, writer) = pipe().unwrap();
-    let mut child = spawner.spawn(ChildBuilder::new("sender").inherit_fd(&writer, END_FD));
-    drop((writer, spawner));
+    let (mut child, reader) = spawn_with_writer(ChildBuilder::new("sender"));
     child.expect_success(PATIENCE);
     let err = FrameReader::new(reader)
         .max_frame_len(1024)
@@ -204,10 +179,7 @@ fn an_atomic_only_frame_writer_refuses_a_large_payload_and_writes_nothing() {
         ctx.report(&format!("{:?}", err.kind()));
         park_forever();
     }
-    let spawner = Spawner::lock();
-    let (reader, writer) = pipe().unwrap();
-    let mut child = spawner.spawn(ChildBuilder::new("sender").inherit_fd(&writer, END_FD));
-    drop((writer, spawner));
+    let (mut child, reader) = spawn_with_writer(ChildBuilder::new("sender"));
     child.expect_report("MessageTooLarge", PATIENCE);
     let err = reader.try_read(&mut [0; 8]).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::WouldBlock, "{err}");
@@ -232,14 +204,7 @@ const SPLIT_LEN: usize = 1000;
 /// Spawns [`split_frame_role`]; returns the child, the read end and the control pipe's write
 /// end, whose closing is the "go".
 fn spawn_split_frame_sender() -> (ipc_core::testing::Child, Reader, Writer) {
-    let spawner = Spawner::lock();
-    let (reader, writer) = pipe().unwrap();
-    let (child, control) = spawn_with_control(
-        &spawner,
-        ChildBuilder::new("sender").inherit_fd(&writer, END_FD),
-    );
-    drop((writer, spawner));
-    (child, reader, control)
+    spawn_with_writer_and_control(ChildBuilder::new("sender"))
 }
 
 #[test]

@@ -2,52 +2,33 @@
 //! `EINTR` is retried, a bounded call still waits out its whole timeout, and a blocking one
 //! still returns the peer's data or room.
 //!
-//! In a child, a handler for `SIGUSR1` is installed without `SA_RESTART`, so that every system
-//! call the signal interrupts fails with `EINTR` instead of being restarted by the kernel, and a
-//! storm thread aims the signal at the test thread with `tgkill`.
+//! In a child, the counting handler of `ipc_core::testing` is installed for `SIGUSR1` without
+//! `SA_RESTART`, so that every system call the signal interrupts fails with `EINTR` instead of
+//! being restarted by the kernel, and a storm thread aims the signal at the test thread with
+//! `tgkill`.
 #![allow(
     unsafe_code,
-    reason = "sigaction and tgkill have no safe wrapper in std or rustix; a test needs both to \
-              interrupt one thread's system calls"
+    reason = "tgkill has no safe wrapper in std or rustix; a test needs it to interrupt one \
+              thread's system calls"
 )]
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use ipc_core::testing::{ChildBuilder, ChildContext};
+use ipc_core::testing::{
+    ChildBuilder, ChildContext, InterruptedCalls, install_counting_handler, signal_count,
+};
 use ipc_pipe::{PIPE_BUF, pipe};
 
 use crate::support::{
-    END_FD, PATIENCE, Spawner, Watchdog, fill, pattern, read_all, take_reader, take_writer,
+    END_FD, PATIENCE, Spawner, Watchdog, fill, pattern, read_all, spawn_with_reader,
+    spawn_with_writer, take_reader, take_writer,
 };
 
 /// The timeout of the bounded calls under the storm: long enough for many interruptions.
 const STORMY: Duration = Duration::from_millis(300);
-
-/// Deliveries of `SIGUSR1` to [`count`].
-static DELIVERED: AtomicUsize = AtomicUsize::new(0);
-
-/// The handler: an atomic add, which is async-signal-safe.
-extern "C" fn count(_signal: libc::c_int) {
-    // Relaxed: the tally is the only data.
-    DELIVERED.fetch_add(1, Ordering::Relaxed);
-}
-
-/// Installs [`count`] for `SIGUSR1` without `SA_RESTART`, process-wide: call it in a child only.
-fn install_handler() {
-    // SAFETY: `libc::sigaction` is plain data for which all zero bytes are valid (`SIG_DFL`, no
-    // flags, no restorer).
-    let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
-    action.sa_sigaction = count as extern "C" fn(libc::c_int) as libc::sighandler_t;
-    // SAFETY: `action.sa_mask` is a live, writable `sigset_t` owned by this frame.
-    unsafe { libc::sigemptyset(&raw mut action.sa_mask) };
-    // SAFETY: `action` is initialised above and its handler only does an atomic add; a null
-    // old-action pointer is allowed (sigaction(2)).
-    let rc = unsafe { libc::sigaction(libc::SIGUSR1, &raw const action, std::ptr::null_mut()) };
-    assert_eq!(rc, 0, "sigaction: {}", std::io::Error::last_os_error());
-}
 
 /// The calling thread's id, from the `/proc/thread-self` link (`<pid>/task/<tid>`).
 fn current_tid() -> libc::pid_t {
@@ -64,7 +45,8 @@ struct Storm {
 
 impl Storm {
     fn aim_at_this_thread(ctx: ChildContext) -> Self {
-        install_handler();
+        // Process-wide, which is why the storm runs in a child only.
+        install_counting_handler(libc::SIGUSR1, InterruptedCalls::FailWithEintr).unwrap();
         let (pid, tid) = (std::process::id().cast_signed(), current_tid());
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = Arc::clone(&stop);
@@ -102,7 +84,7 @@ impl Storm {
         if let Some(thread) = self.thread.take() {
             thread.join().unwrap();
         }
-        DELIVERED.load(Ordering::Relaxed)
+        signal_count(libc::SIGUSR1)
     }
 }
 
@@ -172,10 +154,7 @@ fn a_blocking_read_under_a_signal_storm_returns_the_data_written_meanwhile() {
         ctx.report(&format!("got {text} interrupted={}", delivered > 0));
         return;
     }
-    let spawner = Spawner::lock();
-    let (reader, writer) = pipe().unwrap();
-    let mut child = spawner.spawn(ChildBuilder::new("reader").inherit_fd(&reader, END_FD));
-    drop((reader, spawner));
+    let (mut child, writer) = spawn_with_reader(ChildBuilder::new("reader"));
     // The child's read is blocked, and interrupted, while the storm reports.
     child.expect_report("interrupting", PATIENCE);
     writer.write_all(b"through the storm").unwrap();
@@ -197,11 +176,8 @@ fn a_blocking_write_under_a_signal_storm_completes_once_drained() {
         ));
         return;
     }
-    let spawner = Spawner::lock();
-    let (reader, writer) = pipe().unwrap();
-    let capacity = writer.capacity().unwrap();
-    let mut child = spawner.spawn(ChildBuilder::new("writer").inherit_fd(&writer, END_FD));
-    drop((writer, spawner));
+    let (mut child, reader) = spawn_with_writer(ChildBuilder::new("writer"));
+    let capacity = reader.capacity().unwrap();
     let watchdog = Watchdog::new([child.pid()]);
     // The child's write is blocked on the full pipe, and interrupted, while the storm reports.
     child.expect_report("interrupting", PATIENCE);

@@ -8,8 +8,9 @@ use ipc_core::testing::{ChildBuilder, ChildContext};
 use ipc_pipe::{PIPE_BUF, pipe};
 
 use crate::support::{
-    END_FD, FILL_BYTE, PATIENCE, SECOND_FD, Spawner, Watchdog, fill, park_forever, pattern,
-    read_all, take_reader, take_writer, wait_for_go,
+    END_FD, FILL_BYTE, PATIENCE, SECOND_FD, Spawner, Watchdog, fill, hold_end_and_park,
+    park_forever, pattern, read_all, spawn_with_control, spawn_with_reader, spawn_with_writer,
+    take_reader, take_writer, wait_for_go,
 };
 
 #[test]
@@ -20,10 +21,7 @@ fn a_blocking_read_waits_until_the_child_writes() {
         writer.write_all(b"written by the child").unwrap();
         return;
     }
-    let spawner = Spawner::lock();
-    let (sut, writer) = pipe().unwrap();
-    let mut child = spawner.spawn(ChildBuilder::new("writer").inherit_fd(&writer, END_FD));
-    drop((writer, spawner));
+    let (mut child, sut) = spawn_with_writer(ChildBuilder::new("writer"));
     let _watchdog = Watchdog::new([child.pid()]);
     // The child has not even started its test yet: a read that did not wait would fail with
     // WouldBlock or return end of input here.
@@ -37,14 +35,9 @@ fn a_blocking_read_waits_until_the_child_writes() {
 #[test]
 fn try_read_on_an_empty_pipe_would_block_while_a_child_holds_the_writer() {
     if let Some(ctx) = ChildContext::current() {
-        let _writer = take_writer(&ctx, END_FD);
-        ctx.report("holding");
-        park_forever();
+        hold_end_and_park(&ctx);
     }
-    let spawner = Spawner::lock();
-    let (sut, writer) = pipe().unwrap();
-    let mut child = spawner.spawn(ChildBuilder::new("holder").inherit_fd(&writer, END_FD));
-    drop((writer, spawner));
+    let (mut child, sut) = spawn_with_writer(ChildBuilder::new("holder"));
     child.expect_report("holding", PATIENCE);
     let err = sut.try_read(&mut [0; 8]).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::WouldBlock, "{err}");
@@ -87,14 +80,9 @@ fn a_nonblocking_reader_would_block_on_an_empty_pipe_in_every_process_that_share
 #[test]
 fn a_full_pipe_makes_try_write_would_block_while_a_child_holds_the_reader() {
     if let Some(ctx) = ChildContext::current() {
-        let _reader = take_reader(&ctx, END_FD);
-        ctx.report("holding");
-        park_forever();
+        hold_end_and_park(&ctx);
     }
-    let spawner = Spawner::lock();
-    let (reader, sut) = pipe().unwrap();
-    let mut child = spawner.spawn(ChildBuilder::new("holder").inherit_fd(&reader, END_FD));
-    drop((reader, spawner));
+    let (mut child, sut) = spawn_with_reader(ChildBuilder::new("holder"));
     child.expect_report("holding", PATIENCE);
     assert_eq!(fill(&sut), sut.capacity().unwrap());
     for (path, err) in [
@@ -122,15 +110,14 @@ fn a_blocking_write_on_a_full_pipe_completes_once_a_child_drains_it() {
     }
     let spawner = Spawner::lock();
     let (reader, sut) = pipe().unwrap();
-    let (control_reader, control) = pipe().unwrap();
     let capacity = sut.capacity().unwrap();
-    let mut child = spawner.spawn(
+    let (mut child, control) = spawn_with_control(
+        &spawner,
         ChildBuilder::new("drainer")
             .arg("capacity", capacity)
-            .inherit_fd(&reader, END_FD)
-            .inherit_fd(&control_reader, SECOND_FD),
+            .inherit_fd(&reader, END_FD),
     );
-    drop((reader, control_reader, spawner));
+    drop((reader, spawner));
     let watchdog = Watchdog::new([child.pid()]);
     child.expect_report("ready", PATIENCE);
     assert_eq!(fill(&sut), capacity);
@@ -154,10 +141,7 @@ fn the_reader_gets_the_remaining_data_then_end_of_input_after_the_writer_child_e
         writer.write_all(&pattern(3 * PIPE_BUF + 7)).unwrap();
         return;
     }
-    let spawner = Spawner::lock();
-    let (sut, writer) = pipe().unwrap();
-    let mut child = spawner.spawn(ChildBuilder::new("writer").inherit_fd(&writer, END_FD));
-    drop((writer, spawner));
+    let (mut child, sut) = spawn_with_writer(ChildBuilder::new("writer"));
     child.expect_success(PATIENCE);
     // The only writer is gone: no read below can block.
     let mut got = Vec::new();
@@ -181,10 +165,7 @@ fn read_timeout_on_a_pipe_whose_only_writer_was_killed_returns_end_of_input() {
         ctx.report("holding");
         park_forever();
     }
-    let spawner = Spawner::lock();
-    let (sut, writer) = pipe().unwrap();
-    let mut child = spawner.spawn(ChildBuilder::new("writer").inherit_fd(&writer, END_FD));
-    drop((writer, spawner));
+    let (mut child, sut) = spawn_with_writer(ChildBuilder::new("writer"));
     child.expect_report("holding", PATIENCE);
     child.kill();
     let mut buf = [0_u8; 64];
@@ -207,10 +188,7 @@ fn writes_to_a_reader_child_that_was_killed_are_peer_gone() {
         ctx.report(&format!("read {}", String::from_utf8_lossy(&buf[..n])));
         park_forever();
     }
-    let spawner = Spawner::lock();
-    let (reader, sut) = pipe().unwrap();
-    let mut child = spawner.spawn(ChildBuilder::new("reader").inherit_fd(&reader, END_FD));
-    drop((reader, spawner));
+    let (mut child, sut) = spawn_with_reader(ChildBuilder::new("reader"));
     sut.write_all(b"hello").unwrap();
     child.expect_report("read hello", PATIENCE);
     child.kill();

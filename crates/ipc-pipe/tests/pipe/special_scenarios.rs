@@ -8,11 +8,10 @@ use std::io;
 
 use ipc_core::ErrorKind;
 use ipc_core::testing::{ChildBuilder, ChildContext, SigpipeDisposition, set_sigpipe};
-use ipc_pipe::pipe;
 
 use crate::support::{
-    END_FD, PATIENCE, QUIET, Spawner, Watchdog, park_forever, pattern, read_all, take_reader,
-    take_writer,
+    END_FD, PATIENCE, QUIET, Watchdog, park_forever, pattern, read_all, spawn_with_reader,
+    spawn_with_writer, take_reader, take_writer,
 };
 
 /// How much the killed writer writes before it reports progress.
@@ -28,10 +27,7 @@ fn a_reader_child_waits_until_data_is_written() {
         ctx.report(&format!("got {}", String::from_utf8_lossy(&buf[..n])));
         return;
     }
-    let spawner = Spawner::lock();
-    let (reader, writer) = pipe().unwrap();
-    let mut child = spawner.spawn(ChildBuilder::new("reader").inherit_fd(&reader, END_FD));
-    drop((reader, spawner));
+    let (mut child, writer) = spawn_with_reader(ChildBuilder::new("reader"));
     child.expect_report("reading", PATIENCE);
     let err = child.next_report(QUIET).unwrap_err();
     assert_eq!(
@@ -59,11 +55,8 @@ fn a_writer_child_blocks_while_the_pipe_is_full_until_the_parent_drains_it() {
         ctx.report("done");
         return;
     }
-    let spawner = Spawner::lock();
-    let (reader, writer) = pipe().unwrap();
-    let capacity = writer.capacity().unwrap();
-    let mut child = spawner.spawn(ChildBuilder::new("writer").inherit_fd(&writer, END_FD));
-    drop((writer, spawner));
+    let (mut child, reader) = spawn_with_writer(ChildBuilder::new("writer"));
+    let capacity = reader.capacity().unwrap();
     let watchdog = Watchdog::new([child.pid()]);
     child.expect_report("about to write more than the capacity", PATIENCE);
     let err = child.next_report(QUIET).unwrap_err();
@@ -85,10 +78,7 @@ fn after_a_writer_child_closes_the_reader_takes_the_rest_and_end_of_input_withou
         writer.write_all(&pattern(10_000)).unwrap();
         return;
     }
-    let spawner = Spawner::lock();
-    let (sut, writer) = pipe().unwrap();
-    let mut child = spawner.spawn(ChildBuilder::new("writer").inherit_fd(&writer, END_FD));
-    drop((writer, spawner));
+    let (mut child, sut) = spawn_with_writer(ChildBuilder::new("writer"));
     child.expect_success(PATIENCE);
     // try_read never blocks: every call must return data or end of input, never WouldBlock.
     let mut got = Vec::new();
@@ -123,10 +113,7 @@ fn a_writer_child_whose_reader_closes_gets_peer_gone_and_is_not_killed() {
         assert!(written > 0);
         return;
     }
-    let spawner = Spawner::lock();
-    let (reader, writer) = pipe().unwrap();
-    let mut child = spawner.spawn(ChildBuilder::new("writer").inherit_fd(&writer, END_FD));
-    drop((writer, spawner));
+    let (mut child, reader) = spawn_with_writer(ChildBuilder::new("writer"));
     child.expect_report("writing", PATIENCE);
     let mut buf = [0_u8; 500];
     assert_eq!(reader.read(&mut buf).unwrap(), 500);
@@ -151,11 +138,8 @@ fn a_writer_child_killed_mid_stream_leaves_what_it_wrote_then_end_of_input() {
             }
         }
     }
-    let spawner = Spawner::lock();
-    let (sut, writer) = pipe().unwrap();
-    let capacity = writer.capacity().unwrap();
-    let mut child = spawner.spawn(ChildBuilder::new("writer").inherit_fd(&writer, END_FD));
-    drop((writer, spawner));
+    let (mut child, sut) = spawn_with_writer(ChildBuilder::new("writer"));
+    let capacity = sut.capacity().unwrap();
     child.expect_report("progress", PATIENCE);
     child.kill();
     let got = read_all(&sut);
@@ -184,10 +168,7 @@ fn a_parent_writer_whose_reader_child_was_killed_mid_stream_gets_peer_gone() {
         ctx.report("progress");
         park_forever();
     }
-    let spawner = Spawner::lock();
-    let (reader, sut) = pipe().unwrap();
-    let mut child = spawner.spawn(ChildBuilder::new("reader").inherit_fd(&reader, END_FD));
-    drop((reader, spawner));
+    let (mut child, sut) = spawn_with_reader(ChildBuilder::new("reader"));
     let watchdog = Watchdog::new([child.pid()]);
     sut.write_all(&pattern(PROGRESS)).unwrap();
     child.expect_report("progress", PATIENCE);

@@ -9,8 +9,8 @@ use ipc_core::testing::{Child, ChildBuilder, ChildContext, TempPath};
 use ipc_pipe::{PIPE_BUF, Reader, Writer, pipe};
 
 use crate::support::{
-    END_FD, PATIENCE, Spawner, Watchdog, fill, park_forever, pattern, read_all, take_reader,
-    take_writer,
+    END_FD, PATIENCE, Watchdog, fill, hold_end_and_park, pattern, read_all, spawn_with_reader,
+    spawn_with_writer, take_reader, take_writer,
 };
 
 /// How much the streaming tests move: more than a pipe holds.
@@ -29,31 +29,19 @@ fn roles(ctx: &ChildContext) {
             let intact = got == pattern(got.len());
             ctx.report(&format!("received={} intact={intact}", got.len()));
         }
-        "holder" => {
-            let _end = ctx.take_fd(END_FD);
-            ctx.report("holding");
-            park_forever();
-        }
+        "holder" => hold_end_and_park(ctx),
         other => panic!("unknown role {other}"),
     }
 }
 
 /// A child writing the pattern into a new pipe; the parent gets the read end.
 fn stream_from_child() -> (Child, Reader) {
-    let spawner = Spawner::lock();
-    let (reader, writer) = pipe().unwrap();
-    let child = spawner.spawn(ChildBuilder::new("writer").inherit_fd(&writer, END_FD));
-    drop((writer, spawner));
-    (child, reader)
+    spawn_with_writer(ChildBuilder::new("writer"))
 }
 
 /// A child checking what arrives through a new pipe; the parent gets the write end.
 fn checker_child() -> (Child, Writer) {
-    let spawner = Spawner::lock();
-    let (reader, writer) = pipe().unwrap();
-    let child = spawner.spawn(ChildBuilder::new("checker").inherit_fd(&reader, END_FD));
-    drop((reader, spawner));
-    (child, writer)
+    spawn_with_reader(ChildBuilder::new("checker"))
 }
 
 /// A temporary file holding `data`, positioned at its start.
@@ -142,10 +130,7 @@ fn tee_to_copies_a_child_stream_without_consuming_it() {
         take_writer(&ctx, END_FD).write_all(b"teed data").unwrap();
         return;
     }
-    let spawner = Spawner::lock();
-    let (sut, writer) = pipe().unwrap();
-    let mut child = spawner.spawn(ChildBuilder::new("writer").inherit_fd(&writer, END_FD));
-    drop((writer, spawner));
+    let (mut child, sut) = spawn_with_writer(ChildBuilder::new("writer"));
     child.expect_success(PATIENCE);
     let (copy_reader, copy_writer) = pipe().unwrap();
     assert_eq!(sut.tee_to(&copy_writer, 64).unwrap(), 9);
@@ -180,10 +165,7 @@ fn try_splice_to_would_block_on_an_empty_pipe_while_a_child_holds_the_writer() {
         roles(&ctx);
         return;
     }
-    let spawner = Spawner::lock();
-    let (sut, writer) = pipe().unwrap();
-    let mut child = spawner.spawn(ChildBuilder::new("holder").inherit_fd(&writer, END_FD));
-    drop((writer, spawner));
+    let (mut child, sut) = spawn_with_writer(ChildBuilder::new("holder"));
     child.expect_report("holding", PATIENCE);
     let file = tempfile::tempfile().unwrap();
     let err = sut.try_splice_to(&file, 64).unwrap_err();
@@ -198,10 +180,7 @@ fn try_splice_from_would_block_on_a_full_pipe_while_a_child_holds_the_reader() {
         roles(&ctx);
         return;
     }
-    let spawner = Spawner::lock();
-    let (reader, sut) = pipe().unwrap();
-    let mut child = spawner.spawn(ChildBuilder::new("holder").inherit_fd(&reader, END_FD));
-    drop((reader, spawner));
+    let (mut child, sut) = spawn_with_reader(ChildBuilder::new("holder"));
     child.expect_report("holding", PATIENCE);
     fill(&sut);
     let file = file_with(&[1; PIPE_BUF]);

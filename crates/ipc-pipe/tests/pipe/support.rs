@@ -1,5 +1,5 @@
-//! What the tests share: bounds, descriptor numbers, the spawn lock, a watchdog, and fill/drain
-//! helpers.
+//! What the tests share: bounds, descriptor numbers, the spawn lock, spawning a child with one
+//! end of a new pipe, a watchdog, and fill/drain helpers.
 
 use std::os::fd::RawFd;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
@@ -67,6 +67,80 @@ pub(crate) fn spawn_with_control(spawner: &Spawner, builder: ChildBuilder) -> (C
     let child = spawner.spawn(builder.inherit_fd(&control_reader, SECOND_FD));
     drop(control_reader);
     (child, control)
+}
+
+/// In a child: holds the pipe end the parent placed at [`END_FD`], reports "holding", and parks
+/// until the parent kills it.
+pub(crate) fn hold_end_and_park(ctx: &ChildContext) -> ! {
+    let _end = ctx.take_fd(END_FD);
+    ctx.report("holding");
+    park_forever();
+}
+
+/// Spawns `builder` with the write end of a new pipe at [`END_FD`]; returns the child and the
+/// read end. The pipe is made under the spawn lock, and this process's copy of the write end is
+/// closed before the lock is released, so the child's end is the reader's end of input.
+pub(crate) fn spawn_with_writer(builder: ChildBuilder) -> (Child, Reader) {
+    let spawner = Spawner::lock();
+    let (reader, writer) = pipe().expect("a pipe");
+    let child = spawner.spawn(builder.inherit_fd(&writer, END_FD));
+    drop((writer, spawner));
+    (child, reader)
+}
+
+/// Spawns `builder` with the read end of a new pipe at [`END_FD`]; returns the child and the
+/// write end. The pipe is made under the spawn lock, and this process's copy of the read end is
+/// closed before the lock is released, so the child's end is the writer's `PeerGone`.
+pub(crate) fn spawn_with_reader(builder: ChildBuilder) -> (Child, Writer) {
+    let spawner = Spawner::lock();
+    let (reader, writer) = pipe().expect("a pipe");
+    let child = spawner.spawn(builder.inherit_fd(&reader, END_FD));
+    drop((reader, spawner));
+    (child, writer)
+}
+
+/// [`spawn_with_writer`], with a control pipe as [`spawn_with_control`] gives: returns the
+/// child, the read end, and the control pipe's write end, whose closing is the "go".
+pub(crate) fn spawn_with_writer_and_control(builder: ChildBuilder) -> (Child, Reader, Writer) {
+    let spawner = Spawner::lock();
+    let (reader, writer) = pipe().expect("a pipe");
+    let (child, control) = spawn_with_control(&spawner, builder.inherit_fd(&writer, END_FD));
+    drop((writer, spawner));
+    (child, reader, control)
+}
+
+/// [`spawn_with_reader`], with a control pipe as [`spawn_with_control`] gives: returns the
+/// child, the write end, and the control pipe's write end, whose closing is the "go".
+pub(crate) fn spawn_with_reader_and_control(builder: ChildBuilder) -> (Child, Writer, Writer) {
+    let spawner = Spawner::lock();
+    let (reader, writer) = pipe().expect("a pipe");
+    let (child, control) = spawn_with_control(&spawner, builder.inherit_fd(&reader, END_FD));
+    drop((reader, spawner));
+    (child, writer, control)
+}
+
+/// Spawns each of `builders` with the write end of one new pipe at [`END_FD`] and the read end
+/// of one control pipe at [`SECOND_FD`] (for [`wait_for_go`]); returns the children, the read
+/// end, and the control pipe's write end, whose closing releases every child at once. This
+/// process's copies of the ends the children hold are closed before the spawner is released.
+pub(crate) fn spawn_writers_with_control(
+    builders: impl IntoIterator<Item = ChildBuilder>,
+) -> (Vec<Child>, Reader, Writer) {
+    let spawner = Spawner::lock();
+    let (reader, writer) = pipe().expect("a pipe");
+    let (go_reader, go) = pipe().expect("the control pipe");
+    let children = builders
+        .into_iter()
+        .map(|builder| {
+            spawner.spawn(
+                builder
+                    .inherit_fd(&writer, END_FD)
+                    .inherit_fd(&go_reader, SECOND_FD),
+            )
+        })
+        .collect();
+    drop((writer, go_reader, spawner));
+    (children, reader, go)
 }
 
 /// Asserts that a bounded call begun at `start` gave up no sooner than `timeout`.

@@ -6,24 +6,21 @@ use std::time::Instant;
 
 use ipc_core::ErrorKind;
 use ipc_core::testing::{ChildBuilder, ChildContext};
-use ipc_pipe::{PIPE_BUF, pipe};
+use ipc_pipe::PIPE_BUF;
 
 use crate::support::{
-    END_FD, FILL_BYTE, PATIENCE, SECOND_FD, SHORT, Spawner, Watchdog, assert_waited, fill,
-    park_forever, pattern, read_all, spawn_with_control, take_reader, take_writer, wait_for_go,
+    END_FD, FILL_BYTE, PATIENCE, SECOND_FD, SHORT, Watchdog, assert_waited, fill,
+    hold_end_and_park, park_forever, pattern, read_all, spawn_with_reader,
+    spawn_with_reader_and_control, spawn_with_writer, spawn_with_writer_and_control, take_reader,
+    take_writer, wait_for_go,
 };
 
 #[test]
 fn read_timeout_with_a_silent_writer_child_times_out_after_at_least_the_timeout() {
     if let Some(ctx) = ChildContext::current() {
-        let _writer = take_writer(&ctx, END_FD);
-        ctx.report("holding");
-        park_forever();
+        hold_end_and_park(&ctx);
     }
-    let spawner = Spawner::lock();
-    let (sut, writer) = pipe().unwrap();
-    let mut child = spawner.spawn(ChildBuilder::new("holder").inherit_fd(&writer, END_FD));
-    drop((writer, spawner));
+    let (mut child, sut) = spawn_with_writer(ChildBuilder::new("holder"));
     child.expect_report("holding", PATIENCE);
 
     let start = Instant::now();
@@ -40,14 +37,9 @@ fn read_timeout_with_a_silent_writer_child_times_out_after_at_least_the_timeout(
 #[test]
 fn write_timeout_on_a_full_pipe_times_out_after_at_least_the_timeout() {
     if let Some(ctx) = ChildContext::current() {
-        let _reader = take_reader(&ctx, END_FD);
-        ctx.report("holding");
-        park_forever();
+        hold_end_and_park(&ctx);
     }
-    let spawner = Spawner::lock();
-    let (reader, sut) = pipe().unwrap();
-    let mut child = spawner.spawn(ChildBuilder::new("holder").inherit_fd(&reader, END_FD));
-    drop((reader, spawner));
+    let (mut child, sut) = spawn_with_reader(ChildBuilder::new("holder"));
     child.expect_report("holding", PATIENCE);
     fill(&sut);
 
@@ -94,10 +86,7 @@ fn read_timeout_returns_the_data_a_child_writes_within_the_timeout() {
         writer.write_all(b"in time").unwrap();
         return;
     }
-    let spawner = Spawner::lock();
-    let (sut, writer) = pipe().unwrap();
-    let mut child = spawner.spawn(ChildBuilder::new("writer").inherit_fd(&writer, END_FD));
-    drop((writer, spawner));
+    let (mut child, sut) = spawn_with_writer(ChildBuilder::new("writer"));
     // Called before the child has started: the data arrives during the wait.
     let mut buf = [0_u8; 16];
     let n = sut.read_timeout(&mut buf, PATIENCE).unwrap();
@@ -115,13 +104,7 @@ fn write_timeout_on_a_full_pipe_completes_when_a_child_drains_within_the_timeout
         ctx.report(&format!("received={}", read_all(&reader).len()));
         return;
     }
-    let spawner = Spawner::lock();
-    let (reader, sut) = pipe().unwrap();
-    let (mut child, control) = spawn_with_control(
-        &spawner,
-        ChildBuilder::new("drainer").inherit_fd(&reader, END_FD),
-    );
-    drop((reader, spawner));
+    let (mut child, sut, control) = spawn_with_reader_and_control(ChildBuilder::new("drainer"));
     child.expect_report("ready", PATIENCE);
     let filled = fill(&sut);
     drop(control);
@@ -145,13 +128,7 @@ fn an_atomic_write_that_does_not_fit_whole_times_out_and_writes_nothing() {
         ctx.report(&format!("received={} stray={stray}", got.len()));
         return;
     }
-    let spawner = Spawner::lock();
-    let (reader, sut) = pipe().unwrap();
-    let (mut child, control) = spawn_with_control(
-        &spawner,
-        ChildBuilder::new("drainer").inherit_fd(&reader, END_FD),
-    );
-    drop((reader, spawner));
+    let (mut child, sut, control) = spawn_with_reader_and_control(ChildBuilder::new("drainer"));
     let watchdog = Watchdog::new([child.pid()]);
     child.expect_report("ready", PATIENCE);
     // All pages taken but the last, which holds 100 bytes: room for 3996 more bytes, but not
@@ -188,13 +165,7 @@ fn read_exact_timeout_keeps_the_bytes_a_child_wrote_before_the_deadline_and_says
         ctx.report("five more written");
         park_forever();
     }
-    let spawner = Spawner::lock();
-    let (sut, writer) = pipe().unwrap();
-    let (mut child, control) = spawn_with_control(
-        &spawner,
-        ChildBuilder::new("writer").inherit_fd(&writer, END_FD),
-    );
-    drop((writer, spawner));
+    let (mut child, sut, control) = spawn_with_writer_and_control(ChildBuilder::new("writer"));
     child.expect_report("three written", PATIENCE);
 
     let mut buf = [0_u8; 8];
