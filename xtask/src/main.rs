@@ -21,7 +21,8 @@ const USAGE: &str = "\
 usage: cargo xtask <task>
 
 tasks:
-  test-all                      fmt, clippy, tests, docs, cargo-deny, examples, quick bench, leak sweep
+  test-all                      tidy, fmt, clippy, tests, docs, cargo-deny, examples,
+                                quick bench (overwrites target/ipc-bench), leak sweep
   bench [--quick] [--filter S]  run the benchmarks in release mode
   tidy                          check the repository's source rules
 ";

@@ -74,7 +74,10 @@ fn groups(report: &Report, measure: Measure) -> Vec<Group> {
 /// When the file cannot be written.
 pub(crate) fn draw(report: &Report, path: &Path) -> Result<()> {
     let what = || format!("draw {}", path.display());
-    let root = SVGBackend::new(path, (1100, 1000)).into_drawing_area();
+    // About 150 px per group keeps labels like "pipe-nosignal 64KiB" apart.
+    let groups_per_panel = groups(report, Measure::Latency).len() as u32;
+    let width = (150 * groups_per_panel + 120).max(1100);
+    let root = SVGBackend::new(path, (width, 1000)).into_drawing_area();
     root.fill(&WHITE).with_context(what)?;
     let quick = if report.quick { " — quick run" } else { "" };
     let title = format!(
