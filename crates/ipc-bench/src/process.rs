@@ -3,7 +3,7 @@
 
 use std::ffi::OsString;
 use std::io::{PipeReader, PipeWriter};
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{OwnedFd, RawFd};
 use std::process::{Child, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
@@ -21,10 +21,6 @@ pub(crate) const CONTROL_IN: RawFd = 3;
 pub(crate) const CONTROL_OUT: RawFd = 4;
 /// The descriptor the peer finds its case's first inherited descriptor at; the rest follow.
 pub(crate) const FIRST_CASE_FD: RawFd = 5;
-
-/// Sources are duplicated to at least this number before the fork, above every target, so the
-/// child's `dup2`s never overwrite a source still to be moved.
-const ABOVE_TARGETS: RawFd = 64;
 
 /// How long a peer gets to exit after `quit`, or to explain itself after a failure.
 const EXIT_LIMIT: Duration = Duration::from_secs(5);
@@ -59,17 +55,10 @@ impl PeerProcess {
             .into_iter()
             .chain(give)
             .collect();
-        let high = peer_ends
-            .iter()
-            .map(|fd| rustix::io::fcntl_dupfd_cloexec(fd, ABOVE_TARGETS))
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .with_context(what)?;
-        drop(peer_ends);
-        let moves = high
-            .iter()
-            .zip(CONTROL_IN..)
-            .map(|(fd, target)| (fd.as_raw_fd(), target))
-            .collect();
+        let mut fds = ipc_core::ChildFds::new();
+        for (fd, target) in peer_ends.into_iter().zip(CONTROL_IN..) {
+            fds = fds.place(fd, target).with_context(what)?;
+        }
 
         let mut command = std::process::Command::new(exe);
         command
@@ -81,10 +70,10 @@ impl PeerProcess {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
-        sys::hand_over_fds(&mut command, moves);
-        let child = command.spawn().with_context(what)?;
-        // The peer has its copies now; closing ours is what lets it see end-of-file from us.
-        drop(high);
+        sys::die_with_parent(&mut command);
+        // ChildFds closes our copies once the peer has its own: that is what lets the peer see
+        // end of file from us.
+        let child = fds.spawn(command).with_context(what)?;
         let watchdog = Watchdog::start(Pid::from_child(&child), unstick);
         Ok(Self {
             case: case.id(),

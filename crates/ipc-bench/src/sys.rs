@@ -89,40 +89,22 @@ fn retry_on_eintr() -> io::Result<()> {
     }
 }
 
-/// Arranges for the child of `cmd` to receive each `(from, to)` pair's descriptor `from` as
-/// descriptor `to`, and to be killed with `SIGKILL` if the spawning thread dies first.
-///
-/// Every `from` must be greater than every `to` (the caller duplicates them above the targets
-/// first), so no `dup2` overwrites a source a later pair still needs; `dup2` clears close-on-exec
-/// on the target, so exactly these descriptors survive the `exec`.
-pub(crate) fn hand_over_fds(cmd: &mut Command, moves: Vec<(RawFd, RawFd)>) {
-    debug_assert!(
-        moves
-            .iter()
-            .all(|&(from, _)| moves.iter().all(|&(_, to)| from > to))
-    );
-    // Runs in the forked child before exec: only async-signal-safe calls (dup2, prctl), no
-    // allocation (`moves` was allocated before the fork and is only read here).
-    let child_setup = move || -> io::Result<()> {
-        for &(from, to) in &moves {
-            // SAFETY: dup2 is async-signal-safe; `from` is open in the child (inherited from the
-            // parent, which keeps it open until `spawn` returns) and `to` is a plain number.
-            if unsafe { libc::dup2(from, to) } == -1 {
-                return Err(io::Error::last_os_error());
-            }
-        }
-        // "the parent-death signal is sent upon subsequent termination of the parent thread"
-        // (prctl(2), PR_SET_PDEATHSIG): a peer blocked on a FIFO open dies with the bench.
+/// Arranges for the child of `cmd` to be killed with `SIGKILL` if the spawning thread dies
+/// first, so a peer blocked on a FIFO open never outlives the bench.
+pub(crate) fn die_with_parent(cmd: &mut Command) {
+    // "the parent-death signal is sent upon subsequent termination of the parent thread"
+    // (prctl(2), PR_SET_PDEATHSIG).
+    let child_setup = || -> io::Result<()> {
         rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))?;
         Ok(())
     };
-    // SAFETY: `child_setup` performs only async-signal-safe operations and allocates nothing, as
+    // SAFETY: `child_setup` makes one prctl call, async-signal-safe, and allocates nothing, as
     // `pre_exec` requires of code running between fork and exec.
     unsafe { cmd.pre_exec(child_setup) };
 }
 
 /// Takes ownership, in the peer, of descriptor `fd` that the parent handed over with
-/// [`hand_over_fds`], and marks it close-on-exec again.
+/// `ipc_core::ChildFds`, and marks it close-on-exec again.
 ///
 /// # Errors
 /// `EBADF` when `fd` is not open, i.e. this process was not started by the bench.
@@ -132,7 +114,7 @@ pub(crate) fn claim_inherited(fd: RawFd) -> io::Result<OwnedFd> {
         return Err(io::Error::last_os_error());
     }
     // SAFETY: `fd` is open (checked just above) and nothing else in this process owns it: the
-    // bench's parent installed it with dup2 before exec and the peer claims each number once.
+    // bench's parent placed it with ipc_core::ChildFds before exec and the peer claims each number once.
     let owned = unsafe { OwnedFd::from_raw_fd(fd) };
     rustix::io::fcntl_setfd(&owned, rustix::io::FdFlags::CLOEXEC)?;
     Ok(owned)

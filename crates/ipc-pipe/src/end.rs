@@ -9,8 +9,6 @@ use ipc_core::{Error, ErrorKind, Limit, LimitScope, Object, Result};
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 
-use crate::sys;
-
 /// The system-wide ceiling for unprivileged pipe capacity.
 pub(crate) const PIPE_MAX_SIZE: &str = "/proc/sys/fs/pipe-max-size";
 /// The per-user soft ceiling, in pages, on all of a user's pipes together.
@@ -88,11 +86,12 @@ pub(crate) fn set_capacity(fd: BorrowedFd<'_>, bytes: usize) -> Result<usize> {
 /// So the rounded size is what meets `pipe-max-size`, and past that check the refusal is the
 /// per-user page count of all the user's pipes, which this process cannot see.
 fn resize_refused(fd: BorrowedFd<'_>, bytes: usize, errno: Errno) -> Error {
-    let rounded = round_pipe_size(bytes, sys::end::page_size());
-    let max = read_proc_number(PIPE_MAX_SIZE);
+    let rounded = round_pipe_size(bytes, rustix::param::page_size());
+    let max_limit = Limit::from_proc(PIPE_MAX_SIZE, LimitScope::SystemWide);
+    let max = max_limit.current();
     let user_pages = user_pages_limit(
-        read_proc_number(PIPE_USER_PAGES_SOFT),
-        read_proc_number(PIPE_USER_PAGES_HARD),
+        Limit::from_proc(PIPE_USER_PAGES_SOFT, LimitScope::PerUser).current(),
+        Limit::from_proc(PIPE_USER_PAGES_HARD, LimitScope::PerUser).current(),
     );
     let mut detail = match rounded {
         Some(rounded) if rounded != bytes => format!(
@@ -111,13 +110,7 @@ fn resize_refused(fd: BorrowedFd<'_>, bytes: usize, errno: Errno) -> Error {
             detail.push_str("; this user's pipes together would hold more pages than allowed");
             Limit::new(knob, LimitScope::PerUser).with_current(pages)
         }
-        _ => {
-            let limit = Limit::new(PIPE_MAX_SIZE, LimitScope::SystemWide);
-            match max {
-                Some(max) => limit.with_current(max),
-                None => limit,
-            }
-        }
+        _ => max_limit,
     };
     Error::from_errno_as(ErrorKind::LimitReached, "set_capacity", object(fd), errno)
         .with_detail(detail)
@@ -173,11 +166,6 @@ pub(crate) fn is_nonblocking(fd: BorrowedFd<'_>) -> Result<bool> {
 pub(crate) fn try_clone(fd: BorrowedFd<'_>) -> Result<OwnedFd> {
     rustix::io::fcntl_dupfd_cloexec(fd, 0)
         .map_err(|errno| Error::from_errno_creating_fd("try_clone", object(fd), errno))
-}
-
-/// Reads a number from a `/proc/sys` file, for limit errors.
-pub(crate) fn read_proc_number(path: &str) -> Option<u64> {
-    std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
 /// A second open file description of the same pipe, with `O_NONBLOCK`, private to one handle:
