@@ -7,7 +7,8 @@
 //! - [`ObjectName`], [`check_socket_path`], [`check_abstract_socket_name`] and [`unique_name`]:
 //!   validated POSIX object names, socket-address checks and the one generator of unique names.
 //! - [`OpenMode`], [`Permissions`] and [`Ownership`]: the `create_new` / `open` /
-//!   `open_or_create` vocabulary, exact modes (default `0o600`) and unlink-on-drop ownership.
+//!   `open_or_create` vocabulary, exact modes (default `0o600`) and unlink-on-drop ownership;
+//!   [`TrustedOwner`], whose existing objects an `open` accepts.
 //! - [`Deadline`] and [`Wait`]: monotonic deadlines, the `EINTR` retry loop written once, and the
 //!   conversion to `CLOCK_REALTIME` for the calls that need it.
 //! - [`wait_ready`]: bounded readiness waits on a descriptor (`poll`).
@@ -43,6 +44,7 @@ mod limit;
 mod name;
 mod object;
 mod open;
+mod owner;
 mod readiness;
 mod region;
 mod sys;
@@ -60,5 +62,6 @@ pub use name::{
 };
 pub use object::Object;
 pub use open::{OpenMode, Ownership, Permissions};
+pub use owner::TrustedOwner;
 pub use readiness::wait_ready;
 pub use region::SharedRegion;

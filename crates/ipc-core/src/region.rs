@@ -1,5 +1,7 @@
 //! The contract of a memory mapping shared between processes.
 
+use crate::Object;
+
 /// A mapping of memory that other processes may read and write while this process uses it.
 ///
 /// Implemented by every shared region of the workspace (POSIX shared memory, memfd, mapped
@@ -116,5 +118,11 @@ pub unsafe trait SharedRegion {
     /// so `len` has its conventional partner.
     fn is_empty(&self) -> bool {
         false
+    }
+
+    /// The object behind the mapping (its name, path or descriptor), for the errors of the
+    /// operations on the region; `None` (the default) for a mapping with nothing to name.
+    fn object(&self) -> Option<Object> {
+        None
     }
 }

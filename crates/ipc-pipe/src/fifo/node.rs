@@ -4,7 +4,7 @@ use std::fmt;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
-use ipc_core::{Error, ErrorKind, OpenMode, Ownership, Permissions, Result};
+use ipc_core::{Error, ErrorKind, OpenMode, Ownership, Permissions, Result, TrustedOwner};
 use rustix::fs::{CWD, FileType, Mode, OFlags, Stat};
 use rustix::io::Errno;
 
@@ -67,30 +67,7 @@ pub struct Fifo {
     /// Device and inode of the node, so a drop never removes a node that replaced ours.
     identity: (u64, u64),
     /// Who may own the node for this handle to use it.
-    owner: Owner,
-}
-
-/// Whose FIFO a handle accepts when it opens an existing node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-enum Owner {
-    /// The caller's effective user, or root.
-    #[default]
-    SelfOrRoot,
-    /// This user id, or root.
-    Uid(u32),
-    /// Anyone.
-    Any,
-}
-
-impl Owner {
-    fn accepts(self, uid: u32) -> bool {
-        uid == 0
-            || match self {
-                Self::SelfOrRoot => uid == rustix::process::geteuid().as_raw(),
-                Self::Uid(trusted) => uid == trusted,
-                Self::Any => true,
-            }
-    }
+    owner: TrustedOwner,
 }
 
 /// Options for creating a FIFO: the permission bits of a new node.
@@ -111,7 +88,7 @@ impl Owner {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FifoBuilder {
     permissions: Permissions,
-    owner: Owner,
+    owner: TrustedOwner,
 }
 
 impl FifoBuilder {
@@ -145,7 +122,7 @@ impl FifoBuilder {
     /// ```
     #[must_use]
     pub fn trust_owner(mut self, uid: u32) -> Self {
-        self.owner = Owner::Uid(uid);
+        self.owner = TrustedOwner::Uid(uid);
         self
     }
 
@@ -162,7 +139,7 @@ impl FifoBuilder {
     /// ```
     #[must_use]
     pub fn trust_any_owner(mut self) -> Self {
-        self.owner = Owner::Any;
+        self.owner = TrustedOwner::Any;
         self
     }
 
@@ -458,7 +435,11 @@ impl Fifo {
     /// Opens the node at `path` as an `O_PATH` descriptor without following a symbolic link,
     /// and checks with `fstat` that it is a FIFO whose owner `owner` accepts. The descriptor
     /// pins the inode, so later opens through it reach exactly the node that was checked.
-    fn validate(path: &Path, owner: Owner, operation: &'static str) -> Result<(OwnedFd, Stat)> {
+    fn validate(
+        path: &Path,
+        owner: TrustedOwner,
+        operation: &'static str,
+    ) -> Result<(OwnedFd, Stat)> {
         let node = rustix::fs::open(
             path,
             OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,

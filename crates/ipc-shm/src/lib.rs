@@ -1,0 +1,30 @@
+//! Shared memory for Linux, without handing out references to memory other processes write.
+//!
+//! Regions — every one implements [`ipc_core::SharedRegion`], so the locks, semaphores and
+//! channels of this workspace can live in any of them:
+//!
+//! - [`SharedMemory`]: a POSIX shared memory object (`shm_open`), named, `0o600` by default,
+//!   opened with `O_NOFOLLOW`, checked with `fstat` before it is mapped, removed by its creator.
+//! - [`Memfd`]: an anonymous file (`memfd_create`) sealed against shrinking, handed to other
+//!   processes as a descriptor; a receiver checks the seals before mapping a foreign one.
+//! - [`MappedFile`]: a regular file mapped shared, with `flush` (`msync`) and advice.
+//! - [`AnonymousRegion`]: `MAP_SHARED | MAP_ANONYMOUS` memory inherited by forked children.
+//!
+//! Access — [`RegionAccess`], implemented for every region: bounds-checked copies in and out,
+//! atomic views of aligned words, a typed view ([`PodView`]) of plain-old-data values, and raw
+//! pointers for experts. The [`header`] module lays out a validated header (magic, version,
+//! sizes, an initialised flag, the creator's identity) at the start of a structured region.
+//!
+//! File locks — the [`lock`] module: `flock` locks, and byte-range record locks in both their
+//! process-associated (`F_SETLK`) and open-file-description (`F_OFD_SETLK`) forms.
+#![doc(test(attr(deny(warnings))))]
+
+mod access;
+mod anonymous;
+mod mapping;
+mod pod;
+mod sys;
+
+pub use access::RegionAccess;
+pub use anonymous::AnonymousRegion;
+pub use pod::PodView;

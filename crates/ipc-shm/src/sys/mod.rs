@@ -1,0 +1,3 @@
+//! The raw calls of `ipc-shm`, wrapped once; everything above this module is safe.
+
+pub(crate) mod mmap;
