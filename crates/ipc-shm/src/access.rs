@@ -4,7 +4,11 @@
 use std::sync::atomic::{AtomicU32, AtomicU64};
 
 use bytemuck::Pod;
-use ipc_core::{Error, ErrorKind, Result, SharedRegion};
+#[cfg(doc)]
+use ipc_core::ErrorKind;
+use ipc_core::{Result, SharedRegion};
+
+use crate::bounds;
 
 use crate::pod::PodView;
 use crate::sys::mmap;
@@ -220,8 +224,7 @@ pub trait RegionAccess: SharedRegion {
 
 impl<R: SharedRegion + ?Sized> RegionAccess for R {}
 
-/// The address of `len` bytes at `offset` in `region`, after checking that they lie inside it
-/// and that `offset` is a multiple of `align` (a power of two; the base is page-aligned).
+/// [`bounds::checked_ptr`] for a region, naming the region's object in the error.
 fn checked_ptr<R: SharedRegion + ?Sized>(
     region: &R,
     operation: &'static str,
@@ -229,18 +232,13 @@ fn checked_ptr<R: SharedRegion + ?Sized>(
     len: usize,
     align: usize,
 ) -> Result<*mut u8> {
-    let size = region.len();
-    let fits = offset.checked_add(len).is_some_and(|end| end <= size);
-    let detail = if !fits {
-        format!("{len} bytes at offset {offset} do not fit in a region of {size} bytes")
-    } else if !offset.is_multiple_of(align) {
-        format!("offset {offset} is not a multiple of {align}")
-    } else {
-        return Ok(region.as_ptr().wrapping_add(offset));
-    };
-    let error = Error::new(ErrorKind::InvalidArgument, operation).with_detail(detail);
-    Err(match region.object() {
-        Some(object) => error.with_object(object),
-        None => error,
-    })
+    bounds::checked_ptr(
+        region.as_ptr(),
+        region.len(),
+        || region.object(),
+        operation,
+        offset,
+        len,
+        align,
+    )
 }

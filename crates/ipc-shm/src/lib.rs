@@ -21,10 +21,13 @@
 
 mod access;
 mod anonymous;
+mod bounds;
 mod mapping;
 mod pod;
+mod read_only;
 mod sys;
 
 pub use access::RegionAccess;
 pub use anonymous::AnonymousRegion;
 pub use pod::PodView;
+pub use read_only::ReadOnlyRegion;

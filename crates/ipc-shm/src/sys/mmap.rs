@@ -72,21 +72,21 @@ pub(crate) unsafe fn copy_out(src: *const u8, dst: &mut [u8]) {
     for (i, byte) in dst[..head].iter_mut().enumerate() {
         // SAFETY: `src + i` is inside the caller's live mapping (i < len), and any address is
         // aligned for `AtomicU8`.
-        let cell = unsafe { AtomicU8::from_ptr(src.add(i).cast_mut()) };
+        let cell = unsafe { AtomicU8::from_ptr(src.wrapping_add(i).cast_mut()) };
         *byte = cell.load(Ordering::Relaxed);
     }
     for w in 0..words {
         let at = head + w * 8;
         // SAFETY: `src + at` is 8-aligned (head aligned it) and `at + 8 <= len`, so the word
         // is inside the caller's live mapping.
-        let cell = unsafe { AtomicU64::from_ptr(src.add(at).cast_mut().cast::<u64>()) };
+        let cell = unsafe { AtomicU64::from_ptr(src.wrapping_add(at).cast_mut().cast::<u64>()) };
         let word = cell.load(Ordering::Relaxed);
         dst[at..at + 8].copy_from_slice(&word.to_ne_bytes());
     }
     let tail = head + words * 8;
     for (i, byte) in dst[tail..].iter_mut().enumerate() {
         // SAFETY: `src + tail + i` is inside the caller's live mapping (tail + i < len).
-        let cell = unsafe { AtomicU8::from_ptr(src.add(tail + i).cast_mut()) };
+        let cell = unsafe { AtomicU8::from_ptr(src.wrapping_add(tail + i).cast_mut()) };
         *byte = cell.load(Ordering::Relaxed);
     }
 }
@@ -102,7 +102,7 @@ pub(crate) unsafe fn copy_in(dst: *mut u8, src: &[u8]) {
     let words = (len - head) / 8;
     for (i, &byte) in src[..head].iter().enumerate() {
         // SAFETY: `dst + i` is inside the caller's live writable mapping (i < len).
-        let cell = unsafe { AtomicU8::from_ptr(dst.add(i)) };
+        let cell = unsafe { AtomicU8::from_ptr(dst.wrapping_add(i)) };
         cell.store(byte, Ordering::Relaxed);
     }
     for w in 0..words {
@@ -110,13 +110,13 @@ pub(crate) unsafe fn copy_in(dst: *mut u8, src: &[u8]) {
         let mut word = [0; 8];
         word.copy_from_slice(&src[at..at + 8]);
         // SAFETY: `dst + at` is 8-aligned and `at + 8 <= len`: inside the caller's mapping.
-        let cell = unsafe { AtomicU64::from_ptr(dst.add(at).cast::<u64>()) };
+        let cell = unsafe { AtomicU64::from_ptr(dst.wrapping_add(at).cast::<u64>()) };
         cell.store(u64::from_ne_bytes(word), Ordering::Relaxed);
     }
     let tail = head + words * 8;
     for (i, &byte) in src[tail..].iter().enumerate() {
         // SAFETY: `dst + tail + i` is inside the caller's live writable mapping.
-        let cell = unsafe { AtomicU8::from_ptr(dst.add(tail + i)) };
+        let cell = unsafe { AtomicU8::from_ptr(dst.wrapping_add(tail + i)) };
         cell.store(byte, Ordering::Relaxed);
     }
 }
