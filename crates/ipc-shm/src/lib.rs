@@ -25,9 +25,11 @@ mod bounds;
 mod mapping;
 mod pod;
 mod read_only;
+mod shm;
 mod sys;
 
 pub use access::RegionAccess;
 pub use anonymous::AnonymousRegion;
 pub use pod::PodView;
 pub use read_only::ReadOnlyRegion;
+pub use shm::{ReadOnlySharedMemory, SharedMemory, SharedMemoryBuilder};
