@@ -109,11 +109,12 @@ mod mode;
 mod owner;
 mod range;
 mod record;
+mod request;
 mod wait;
 
 pub use flock::Flock;
 pub use holder::Holder;
 pub use mode::LockMode;
-pub use owner::{OpenFileDescription, Process, RecordOwner};
+pub use owner::{OfdLock, OpenFileDescription, Process, ProcessLock, RecordOwner};
 pub use range::ByteRange;
-pub use record::{OfdLock, ProcessLock, RecordLock};
+pub use record::RecordLock;

@@ -2,7 +2,7 @@
 //! an RAII guard.
 
 use std::marker::PhantomData;
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
 use ipc_core::{Error, ErrorKind, Object, Result, Wait};
@@ -10,71 +10,12 @@ use ipc_core::{Error, ErrorKind, Object, Result, Wait};
 use super::errors::{Call, lock_error};
 use super::holder::Holder;
 use super::mode::LockMode;
-use super::owner::{OpenFileDescription, Process, RecordOwner};
+use super::owner::RecordOwner;
+#[cfg(doc)]
+use super::owner::{OfdLock, ProcessLock};
 use super::range::ByteRange;
-use super::wait::acquire;
-use crate::sys::lock::{self as sys, RawRecord};
-
-/// A process-associated (POSIX, `F_SETLK`) record lock: see [`RecordLock`], and the footgun
-/// below.
-///
-/// # Any close drops the lock
-///
-/// "If a process closes any file descriptor referring to a file, then all of the process's
-/// locks on that file are released, regardless of the file descriptor(s) on which the locks
-/// were obtained" (fcntl(2)). The guard keeps its own descriptor open, but not the others: a
-/// library that opens the same file for a moment and closes it (a config reader, a
-/// `std::fs::read` of the path) silently releases every lock this process holds on it, and
-/// the guard cannot know. So does dropping a guard that owns its file, and so does dropping
-/// any other `ProcessLock` guard's range (see [Guards do not
-/// nest](RecordLock#guards-do-not-nest)). Prefer [`OfdLock`] unless the file is only ever
-/// opened once per process, or portability beyond Linux matters.
-///
-/// It also means: "Record locks are not inherited by a child created via fork(2), but are
-/// preserved across an execve(2)", and "The threads in a process share locks" (fcntl(2)): two
-/// threads never conflict, so these locks cannot order threads, only processes.
-///
-/// # Examples
-///
-/// ```
-/// use ipc_shm::lock::{ByteRange, LockMode, ProcessLock};
-///
-/// let file = tempfile::NamedTempFile::new()?;
-/// let guard = ProcessLock::lock(file.as_file(), ByteRange::new(0, 100), LockMode::Exclusive)?;
-/// // Another descriptor of the same process does not conflict (the process owns the lock)...
-/// let again = file.reopen()?;
-/// assert!(ProcessLock::holder(&again, ByteRange::new(0, 1), LockMode::Exclusive)?.is_none());
-/// // ...and closing it releases the guard's lock: no other process is kept out any more.
-/// drop(again);
-/// drop(guard); // unlocking an already released range is harmless
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub type ProcessLock<F> = RecordLock<F, Process>;
-
-/// An open-file-description (`F_OFD_SETLK`, Linux 3.15 and later) record lock: see
-/// [`RecordLock`].
-///
-/// It belongs to the open file description like a [`Flock`](super::Flock) lock, and covers a
-/// byte range like a [`ProcessLock`]: closing other descriptors of the file does not release
-/// it, a child that inherits the descriptor shares it, and two separate opens (even by two
-/// threads of one process) contend. "Conflicting lock combinations (i.e., a read lock and a
-/// write lock or two write locks) where one lock is an open file description lock and the other
-/// is a traditional record lock conflict even when they are acquired by the same process on the
-/// same file descriptor" (fcntl(2)).
-///
-/// # Examples
-///
-/// ```
-/// use ipc_shm::lock::{ByteRange, LockMode, OfdLock};
-///
-/// let file = tempfile::NamedTempFile::new()?;
-/// let other = file.reopen()?; // a second description
-/// let _head = OfdLock::lock(file.as_file(), ByteRange::new(0, 64), LockMode::Exclusive)?;
-/// let _tail = OfdLock::try_lock(&other, ByteRange::from_offset(64), LockMode::Exclusive)?;
-/// assert!(OfdLock::try_lock(&other, ByteRange::new(63, 2), LockMode::Shared).is_err());
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub type OfdLock<F> = RecordLock<F, OpenFileDescription>;
+use super::request::{raw, set};
+use crate::sys::lock as sys;
 
 /// A record lock on a [`ByteRange`] of a file, released when the guard drops; `K` says who
 /// owns it, and with that when it goes (see [`ProcessLock`], [`OfdLock`], and the table in the
@@ -269,8 +210,8 @@ impl<F: AsFd, K: RecordOwner> RecordLock<F, K> {
     /// The lock that keeps a `mode` lock on `range` of `file` from being taken now by this
     /// owner, or `None` if it could be taken (`F_GETLK`, `F_OFD_GETLK`). Nothing is locked.
     ///
-    /// The answer may be stale as soon as it is returned, so use it for diagnostics (who holds
-    /// it?), never to decide whether to lock. A process never conflicts with its own
+    /// The answer may be stale at once: use it to say who holds a lock, never to decide whether
+    /// to lock. A process never conflicts with its own
     /// process-associated locks, so a [`ProcessLock`] query does not report them; an
     /// [`OfdLock`] query reports locks of other descriptions, this process's included, and
     /// both report the other kind's conflicting locks.
@@ -526,58 +467,13 @@ impl<F: AsFd, K: RecordOwner> Drop for RecordLock<F, K> {
     }
 }
 
-/// Sets a `mode` lock on `range` of `fd` as `wait` says, with the owner's non-blocking and
-/// blocking commands.
-fn set(
-    fd: BorrowedFd<'_>,
-    range: ByteRange,
-    mode: LockMode,
-    wait: Wait,
-    (try_command, try_operation): (libc::c_int, &'static str),
-    (wait_command, wait_operation): (libc::c_int, &'static str),
-) -> Result<()> {
-    let request = raw(fd, try_operation, range, mode.fcntl_type())?;
-    let operation = if wait == Wait::Forever {
-        wait_operation
-    } else {
-        try_operation
-    };
-    acquire(wait, |block| {
-        let command = if block { wait_command } else { try_command };
-        sys::fcntl_record(fd, command, request).map(drop)
-    })
-    .map_err(|errno| lock_error(Call::Record, operation, Object::fd(fd), errno))
-}
-
-/// The request for `kind` (`F_RDLCK`, `F_WRLCK`, `F_UNLCK`) on `range`, with `l_pid` 0 as
-/// `F_OFD_*` demands: "When placing an OFD lock, l_pid must be set to zero" (fcntl(2)).
-fn raw(
-    fd: BorrowedFd<'_>,
-    operation: &'static str,
-    range: ByteRange,
-    kind: libc::c_int,
-) -> Result<RawRecord> {
-    let (start, len) = range.to_off_t().ok_or_else(|| {
-        Error::new(ErrorKind::InvalidArgument, operation)
-            .with_object(Object::fd(fd))
-            .with_detail(format!(
-                "{range} ends past the largest file offset, i64::MAX"
-            ))
-    })?;
-    Ok(RawRecord {
-        kind,
-        start,
-        len,
-        pid: 0,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use std::fs::File;
-    use std::os::fd::OwnedFd;
+    use std::os::fd::{BorrowedFd, OwnedFd};
 
     use super::*;
+    use crate::lock::{OfdLock, ProcessLock};
 
     fn assert_send_sync<T: Send + Sync>() {}
 
