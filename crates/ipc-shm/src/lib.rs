@@ -22,6 +22,7 @@
 mod access;
 mod anonymous;
 mod bounds;
+pub mod lock;
 mod mapping;
 mod pod;
 mod read_only;

@@ -2,4 +2,5 @@
 //! re-executed in a named role.
 
 mod access;
+mod lock;
 mod posix;
