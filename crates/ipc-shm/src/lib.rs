@@ -22,12 +22,16 @@
 mod access;
 mod anonymous;
 mod bounds;
+mod file;
 mod mapping;
+mod memfd;
 mod pod;
 mod read_only;
 mod sys;
 
 pub use access::RegionAccess;
 pub use anonymous::AnonymousRegion;
+pub use file::{Advice, MappedFile, MappedFileBuilder};
+pub use memfd::{ForeignMemfd, Memfd, MemfdBuilder, MemfdRegion, Seals};
 pub use pod::PodView;
 pub use read_only::ReadOnlyRegion;

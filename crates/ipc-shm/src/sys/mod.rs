@@ -1,3 +1,4 @@
 //! The raw calls of `ipc-shm`, wrapped once; everything above this module is safe.
 
+pub(crate) mod memfd;
 pub(crate) mod mmap;
