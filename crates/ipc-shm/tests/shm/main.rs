@@ -2,3 +2,6 @@
 //! re-executed in a named role.
 
 mod access;
+mod anonymous;
+mod file;
+mod memfd;
