@@ -5,16 +5,13 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use ipc_core::{Error, ErrorKind, Object, Result};
 use rustix::io::Errno;
 
+use super::builder::MemfdBuilder;
 use super::foreign::ForeignMemfd;
 use super::region::MemfdRegion;
 use super::seals::Seals;
 use crate::mapping::Mapping;
 use crate::read_only::ReadOnlyRegion;
 use crate::sys::memfd as sys;
-
-/// The longest name `memfd_create` accepts: `NAME_MAX` (255) less the `memfd:` prefix the
-/// kernel adds.
-const NAME_MAX: usize = 249;
 
 /// An anonymous file in memory (`memfd_create`), shared with other processes by handing them
 /// its descriptor, and protected from them by seals.
@@ -70,118 +67,6 @@ pub struct Memfd {
     object: Object,
 }
 
-/// Options for a new memfd: which seals it gets once sized.
-///
-/// By default the memfd is sealed against shrinking and growing. [`growable`](Self::growable)
-/// leaves growing allowed (for [`Memfd::grow`]); [`unsealed`](Self::unsealed) adds no seal, so
-/// any process holding the descriptor can shrink it under every mapping, and receivers using
-/// the default checks refuse it.
-///
-/// # Examples
-///
-/// ```
-/// use ipc_shm::{Memfd, Seals};
-///
-/// let mut memfd = Memfd::builder("log", 4096).growable().create()?;
-/// assert_eq!(memfd.seals()?.difference(Seals::EXEC), Seals::SHRINK);
-/// memfd.grow(8192)?;
-/// assert_eq!(memfd.len(), 8192);
-/// # Ok::<(), ipc_core::Error>(())
-/// ```
-#[derive(Debug, Clone)]
-pub struct MemfdBuilder {
-    name: String,
-    len: usize,
-    seals: Seals,
-}
-
-impl MemfdBuilder {
-    /// Leaves the memfd growable: only `F_SEAL_SHRINK` is added. A peer may then grow it too,
-    /// which costs memory but never faults a mapping.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let memfd = ipc_shm::Memfd::builder("grows", 100).growable().create()?;
-    /// assert!(!memfd.seals()?.contains(ipc_shm::Seals::GROW));
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    #[must_use]
-    pub fn growable(mut self) -> Self {
-        self.seals = Seals::SHRINK;
-        self
-    }
-
-    /// Adds no seal at all.
-    ///
-    /// Any process holding the descriptor can then `ftruncate` the file, and an access to a
-    /// page past the new end raises `SIGBUS` in every process that maps it. Receivers that
-    /// use the default checks ([`Memfd::from_fd`]) refuse such a memfd; use this only for a
-    /// memfd whose size will be sealed later with [`Memfd::add_seals`], or whose holders are
-    /// all trusted.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let memfd = ipc_shm::Memfd::builder("open", 100).unsealed().create()?;
-    /// assert!(!memfd.seals()?.contains(ipc_shm::Seals::SHRINK));
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    #[must_use]
-    pub fn unsealed(mut self) -> Self {
-        self.seals = Seals::empty();
-        self
-    }
-
-    /// Creates the memfd, sizes it and adds the seals.
-    ///
-    /// # Errors
-    ///
-    /// - [`InvalidName`](ErrorKind::InvalidName) for a name with a NUL byte or longer than 249
-    ///   bytes.
-    /// - [`InvalidArgument`](ErrorKind::InvalidArgument) for a zero length, or one larger than
-    ///   a file can be.
-    /// - [`LimitReached`](ErrorKind::LimitReached) when the process is out of descriptors.
-    /// - [`Other`](ErrorKind::Other) (`ENOMEM`, `ENOSPC`) when memory is short.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let memfd = ipc_shm::Memfd::builder("example", 4096).create()?;
-    /// assert_eq!(memfd.len(), 4096);
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    #[doc(alias = "memfd_create")]
-    pub fn create(self) -> Result<Memfd> {
-        let object = Object::from(format!("memfd:{}", self.name));
-        if self.name.len() > NAME_MAX || self.name.contains('\0') {
-            return Err(Error::new(ErrorKind::InvalidName, "memfd_create")
-                .with_object(object)
-                .with_detail(format!(
-                    "a memfd name has at most {NAME_MAX} bytes and no NUL byte"
-                )));
-        }
-        if self.len == 0 {
-            return Err(Error::new(ErrorKind::InvalidArgument, "memfd_create")
-                .with_object(object)
-                .with_detail("a memfd to map needs at least one byte"));
-        }
-        let fd = sys::create(&self.name)
-            .map_err(|errno| Error::from_errno("memfd_create", object.clone(), errno))?;
-        sys::set_len(fd.as_fd(), self.len as u64)
-            .map_err(|errno| set_len_error(object.clone(), errno))?;
-        let memfd = Memfd {
-            fd,
-            len: self.len,
-            object,
-        };
-        if !self.seals.is_empty() {
-            memfd.add_seals(self.seals)?;
-        }
-        Ok(memfd)
-    }
-}
-
 impl Memfd {
     /// Creates a memfd of `len` bytes, zeroed, sealed against shrinking and growing.
     ///
@@ -217,11 +102,7 @@ impl Memfd {
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
     pub fn builder(name: &str, len: usize) -> MemfdBuilder {
-        MemfdBuilder {
-            name: name.to_owned(),
-            len,
-            seals: Seals::SHRINK | Seals::GROW,
-        }
+        MemfdBuilder::new(name, len)
     }
 
     /// Takes a memfd another process handed over, with the default checks of
@@ -275,6 +156,29 @@ impl Memfd {
         Self { fd, len, object }
     }
 
+    /// Checks that the memfd still holds [`len`](Self::len) bytes before it is mapped: always
+    /// true of a memfd sealed against shrinking, but an unsealed one may have been truncated.
+    fn check_size(&self) -> Result<()> {
+        let stat = sys::stat(self.fd.as_fd())
+            .map_err(|errno| Error::from_errno("fstat", self.object.clone(), errno))?;
+        let size = u64::try_from(stat.st_size).unwrap_or(0);
+        if size < self.len as u64 {
+            return Err(Error::new(ErrorKind::CorruptSharedState, "mmap")
+                .with_object(self.object.clone())
+                .with_detail(format!(
+                    "the memfd shrank to {size} bytes from {}; it is not sealed against \
+                     shrinking, and mapping it would raise SIGBUS past the new end",
+                    self.len
+                )));
+        }
+        Ok(())
+    }
+
+    /// A new memfd of `len` bytes labelled `object`: the constructor the builder ends in.
+    pub(super) fn from_parts(fd: OwnedFd, len: usize, object: Object) -> Self {
+        Self { fd, len, object }
+    }
+
     /// The size in bytes: the size this handle made or found, which no process can change
     /// unless the memfd was left growable or unsealed.
     ///
@@ -307,6 +211,8 @@ impl Memfd {
     /// - [`PermissionDenied`](ErrorKind::PermissionDenied) (`EPERM`) when the memfd is sealed
     ///   against writes (`F_SEAL_WRITE` or `F_SEAL_FUTURE_WRITE`; map it read-only instead),
     ///   or (`EACCES`) when the descriptor was opened read-only.
+    /// - [`CorruptSharedState`](ErrorKind::CorruptSharedState) when an unsealed memfd has
+    ///   shrunk below [`len`](Self::len) since this handle measured it.
     /// - [`Other`](ErrorKind::Other) (`ENOMEM`) when the address space is exhausted.
     ///
     /// # Examples
@@ -323,6 +229,7 @@ impl Memfd {
     /// ```
     #[doc(alias = "mmap")]
     pub fn map(&self) -> Result<MemfdRegion> {
+        self.check_size()?;
         let mapping = Mapping::of_fd(self.fd.as_fd(), self.len, true, "mmap", self.object.clone())
             .map_err(|err| match err.raw_os_error() {
                 Some(libc::EPERM) => err.with_detail(
@@ -345,7 +252,8 @@ impl Memfd {
     /// # Errors
     ///
     /// [`PermissionDenied`](ErrorKind::PermissionDenied) (`EPERM`) for the old-kernel case
-    /// above; [`Other`](ErrorKind::Other) (`ENOMEM`) when the address space is exhausted.
+    /// above; [`CorruptSharedState`](ErrorKind::CorruptSharedState) as for [`map`](Self::map);
+    /// [`Other`](ErrorKind::Other) (`ENOMEM`) when the address space is exhausted.
     ///
     /// # Examples
     ///
@@ -357,6 +265,7 @@ impl Memfd {
     /// ```
     #[doc(alias = "mmap")]
     pub fn map_read_only(&self) -> Result<ReadOnlyRegion> {
+        self.check_size()?;
         ReadOnlyRegion::map(self.fd.as_fd(), self.len, "mmap", self.object.clone())
     }
 
@@ -566,7 +475,7 @@ impl Memfd {
 }
 
 /// The error of an `ftruncate`: `EFBIG` (larger than a file may be) is a bad argument.
-fn set_len_error(object: Object, errno: Errno) -> Error {
+pub(super) fn set_len_error(object: Object, errno: Errno) -> Error {
     match errno {
         Errno::FBIG => Error::from_errno_as(ErrorKind::InvalidArgument, "ftruncate", object, errno)
             .with_detail("larger than a file may be"),
@@ -604,6 +513,7 @@ impl TryFrom<OwnedFd> for Memfd {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::memfd::builder::NAME_MAX;
 
     #[test]
     fn memfd_is_send_and_sync() {

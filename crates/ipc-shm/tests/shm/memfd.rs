@@ -86,6 +86,12 @@ fn an_unsealed_memfd_can_be_shrunk_by_a_child_which_is_what_the_seals_prevent() 
     let mut child = spawn_with(&sut, ChildBuilder::new("truncate"));
     child.expect_report("shrink=ok grow=ok", PATIENCE);
     child.expect_success(PATIENCE);
+    // The child left it at 16384 bytes; shrink it below 8192 here, and a new mapping is refused
+    // rather than made over pages that no longer exist.
+    rustix::fs::ftruncate(&sut, 4096).unwrap();
+    let err = sut.map().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::CorruptSharedState, "{err}");
+    assert!(sut.map_read_only().is_err());
 }
 
 /// In a child: checks the memfd at [`MEMFD_FD`] as the `checks` argument says, and reports
