@@ -118,7 +118,8 @@ impl MappedFile {
     /// let path = dir.path().join("data");
     /// let file = MappedFile::create_new(&path, 4096)?;
     /// assert_eq!(std::fs::metadata(&path)?.len(), 4096);
-    /// assert_eq!(MappedFile::create_new(&path, 4096).unwrap_err().kind(), ErrorKind::AlreadyExists);
+    /// let again = MappedFile::create_new(&path, 4096).unwrap_err();
+    /// assert_eq!(again.kind(), ErrorKind::AlreadyExists);
     /// # drop(file);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

@@ -176,7 +176,8 @@ impl ForeignMemfd {
                 return Err(Error::new(ErrorKind::WrongObjectType, OPERATION)
                     .with_object(object)
                     .with_detail(
-                        "is a regular file that cannot be sealed (F_GET_SEALS: EINVAL), not a memfd",
+                        "is a regular file that cannot be sealed (F_GET_SEALS: EINVAL), \
+                         not a memfd",
                     ));
             }
             Err(errno) => return Err(Error::from_errno("F_GET_SEALS", object, errno)),

@@ -113,8 +113,7 @@ fn a_file_truncated_to_zero_is_refused_on_open() {
 }
 
 #[test]
-fn an_existing_file_smaller_than_open_or_create_asks_for_is_refused_and_a_larger_one_is_mapped_whole()
- {
+fn open_or_create_refuses_an_existing_file_smaller_than_asked_and_maps_a_larger_one_whole() {
     let path = TempPath::new("file");
     std::fs::write(path.path(), [1u8; 100]).unwrap();
     let err = MappedFile::open_or_create(path.path(), 4096).unwrap_err();
