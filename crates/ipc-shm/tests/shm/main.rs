@@ -2,5 +2,8 @@
 //! re-executed in a named role.
 
 mod access;
+mod anonymous;
+mod file;
 mod lock;
+mod memfd;
 mod posix;

@@ -1,0 +1,14 @@
+//! Memfds: anonymous files in memory, handed to other processes as descriptors and protected
+//! from them by seals.
+
+mod builder;
+mod foreign;
+mod handle;
+mod region;
+mod seals;
+
+pub use builder::MemfdBuilder;
+pub use foreign::ForeignMemfd;
+pub use handle::Memfd;
+pub use region::MemfdRegion;
+pub use seals::Seals;
