@@ -22,6 +22,7 @@
 mod access;
 mod anonymous;
 mod bounds;
+pub mod header;
 mod mapping;
 mod pod;
 mod read_only;
