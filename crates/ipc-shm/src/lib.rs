@@ -23,6 +23,7 @@ mod access;
 mod anonymous;
 mod bounds;
 mod file;
+pub mod header;
 pub mod lock;
 mod mapping;
 mod memfd;

@@ -4,6 +4,7 @@
 mod access;
 mod anonymous;
 mod file;
+mod header;
 mod lock;
 mod memfd;
 mod posix;
