@@ -8,7 +8,8 @@
 //!   validated POSIX object names, socket-address checks and the one generator of unique names.
 //! - [`OpenMode`], [`Permissions`] and [`Ownership`]: the `create_new` / `open` /
 //!   `open_or_create` vocabulary, exact modes (default `0o600`) and unlink-on-drop ownership;
-//!   [`TrustedOwner`], whose existing objects an `open` accepts.
+//!   [`TrustedOwner`], whose existing objects an `open` accepts; [`unlink_if_same`], which
+//!   removes a node only while it is still the one a handle made.
 //! - [`Deadline`] and [`Wait`]: monotonic deadlines, the `EINTR` retry loop written once, and the
 //!   conversion to `CLOCK_REALTIME` for the calls that need it.
 //! - [`wait_ready`]: bounded readiness waits on a descriptor (`poll`).
@@ -42,6 +43,7 @@ mod error;
 mod error_kind;
 mod limit;
 mod name;
+mod node;
 mod object;
 mod open;
 mod owner;
@@ -60,6 +62,7 @@ pub use name::{
     ObjectName, SOCKET_PATH_MAX, TEST_PREFIX, check_abstract_socket_name, check_socket_path,
     unique_name,
 };
+pub use node::unlink_if_same;
 pub use object::Object;
 pub use open::{OpenMode, Ownership, Permissions};
 pub use owner::TrustedOwner;

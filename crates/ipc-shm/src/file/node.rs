@@ -209,14 +209,7 @@ pub(super) fn check_fd(fd: BorrowedFd<'_>, operation: &'static str) -> Result<us
 /// Removes the file at `path` if it is the file `identity` names (device, inode); one that
 /// replaced it is left alone.
 fn unlink_if(path: &Path, identity: (u64, u64), operation: &'static str) -> Result<()> {
-    let stat =
-        rustix::fs::lstat(path).map_err(|errno| Error::from_errno(operation, path, errno))?;
-    if (stat.st_dev, stat.st_ino) != identity {
-        return Err(Error::new(ErrorKind::WrongObjectType, operation)
-            .with_object(path)
-            .with_detail("another file has replaced ours at this path; it was left alone"));
-    }
-    rustix::fs::unlink(path).map_err(|errno| Error::from_errno(operation, path, errno))
+    ipc_core::unlink_if_same(path, identity, operation, path)
 }
 
 fn describe(file_type: FileType) -> &'static str {

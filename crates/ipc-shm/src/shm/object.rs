@@ -133,13 +133,7 @@ pub(super) fn open_or_create(
 /// that untrusted users cannot write to for this to be a guarantee. `/dev/shm` is sticky
 /// (`drwxrwxrwt`): only an object's owner (or root) can remove or replace it.
 pub(super) fn unlink_if(name: &ObjectName, identity: (u64, u64)) -> Result<()> {
-    let now = shm::identity_at(name).map_err(|errno| Error::from_errno(UNLINK, name, errno))?;
-    if now != identity {
-        return Err(Error::new(ErrorKind::WrongObjectType, UNLINK)
-            .with_object(name)
-            .with_detail("another object has replaced ours at this name; it was left alone"));
-    }
-    shm::unlink(name).map_err(|errno| Error::from_errno(UNLINK, name, errno))
+    ipc_core::unlink_if_same(&shm::path_of(name), identity, UNLINK, name)
 }
 
 /// The current size of the object behind `fd`, checked to be at least `len` bytes: what

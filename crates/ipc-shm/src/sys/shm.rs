@@ -81,12 +81,6 @@ pub(crate) fn filesystem_size(fd: BorrowedFd<'_>) -> Option<u64> {
     stat.f_blocks.checked_mul(stat.f_frsize)
 }
 
-/// The `(device, inode)` of whatever is at the name now, without following a symbolic link.
-pub(crate) fn identity_at(name: &ObjectName) -> Result<(u64, u64), Errno> {
-    let stat = rustix::fs::lstat(path_of(name))?;
-    Ok((stat.st_dev, stat.st_ino))
-}
-
 /// Whether a symbolic link is at the name, to explain an `EEXIST`.
 pub(crate) fn is_symlink(name: &ObjectName) -> bool {
     rustix::fs::lstat(path_of(name))
