@@ -15,6 +15,9 @@
 //! pointers for experts. The [`header`] module lays out a validated header (magic, version,
 //! sizes, an initialised flag, the creator's identity) at the start of a structured region.
 //!
+//! Objects inside a region — the [`slot`] module tags each object placed at an offset (a mutex,
+//! a semaphore) so an opener can check what it is before using it.
+//!
 //! File locks — the [`lock`] module: `flock` locks, and byte-range record locks in both their
 //! process-associated (`F_SETLK`) and open-file-description (`F_OFD_SETLK`) forms.
 #![doc(test(attr(deny(warnings))))]
@@ -30,6 +33,7 @@ mod memfd;
 mod pod;
 mod read_only;
 mod shm;
+pub mod slot;
 mod sys;
 
 pub use access::RegionAccess;
