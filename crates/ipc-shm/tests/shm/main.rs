@@ -3,6 +3,7 @@
 
 mod access;
 mod anonymous;
+mod conformance;
 mod file;
 mod header;
 mod lock;
