@@ -30,6 +30,7 @@ mod memfd;
 mod pod;
 mod read_only;
 mod shm;
+mod size;
 mod sys;
 
 pub use access::RegionAccess;
