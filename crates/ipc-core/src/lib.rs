@@ -8,8 +8,9 @@
 //!   validated POSIX object names, socket-address checks and the one generator of unique names.
 //! - [`OpenMode`], [`Permissions`] and [`Ownership`]: the `create_new` / `open` /
 //!   `open_or_create` vocabulary, exact modes (default `0o600`) and unlink-on-drop ownership;
-//!   [`TrustedOwner`], whose existing objects an `open` accepts; [`unlink_if_same`], which
-//!   removes a node only while it is still the one a handle made.
+//!   [`TrustedOwner`], whose existing objects an `open` accepts; [`NodeCheck`], the `fstat`
+//!   check of an opened node's type and owner; [`unlink_if_same`], which removes a node only
+//!   while it is still the one a handle made.
 //! - [`Deadline`] and [`Wait`]: monotonic deadlines, the `EINTR` retry loop written once, and the
 //!   conversion to `CLOCK_REALTIME` for the calls that need it.
 //! - [`wait_ready`]: bounded readiness waits on a descriptor (`poll`).
@@ -28,6 +29,7 @@
 //! - [`wait_ready`] takes `rustix::event::PollFlags`; it and [`Wait::retry`] return a
 //!   `rustix::io::Result`, so a caller matches `Errno::TIMEDOUT` or `Errno::AGAIN` and then
 //!   builds the [`Error`] that names its own operation and object.
+//! - [`NodeCheck`] is built from a `rustix::fs::FileType` and checks a `rustix::fs::Stat`.
 //! - [`Wait::timespec`] and [`Deadline::to_realtime`] return a `rustix::time::Timespec` (the
 //!   `Timespec` of `rustix::event::poll` too), ready for the call that takes it.
 //!
@@ -62,7 +64,7 @@ pub use name::{
     ObjectName, SOCKET_PATH_MAX, TEST_PREFIX, check_abstract_socket_name, check_socket_path,
     unique_name,
 };
-pub use node::unlink_if_same;
+pub use node::{NodeCheck, unlink_if_same};
 pub use object::Object;
 pub use open::{OpenMode, Ownership, Permissions};
 pub use owner::TrustedOwner;

@@ -33,6 +33,7 @@ mod memfd;
 mod pod;
 mod read_only;
 mod shm;
+mod size;
 pub mod slot;
 mod sys;
 

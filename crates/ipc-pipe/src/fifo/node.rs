@@ -4,7 +4,9 @@ use std::fmt;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
-use ipc_core::{Error, ErrorKind, OpenMode, Ownership, Permissions, Result, TrustedOwner};
+use ipc_core::{
+    Error, ErrorKind, NodeCheck, OpenMode, Ownership, Permissions, Result, TrustedOwner,
+};
 use rustix::fs::{CWD, FileType, Mode, OFlags, Stat};
 use rustix::io::Errno;
 
@@ -448,21 +450,16 @@ impl Fifo {
         .map_err(|errno| Error::from_errno_creating_fd(operation, path, errno))?;
         let stat =
             rustix::fs::fstat(&node).map_err(|errno| Error::from_errno(operation, path, errno))?;
-        match FileType::from_raw_mode(stat.st_mode) {
-            FileType::Fifo if owner.accepts(stat.st_uid) => Ok((node, stat)),
-            FileType::Fifo => Err(Error::new(ErrorKind::PermissionDenied, operation)
+        // Only an O_PATH | O_NOFOLLOW open meets the link itself; say why it is refused.
+        if FileType::from_raw_mode(stat.st_mode) == FileType::Symlink {
+            return Err(Error::new(ErrorKind::PermissionDenied, operation)
                 .with_object(path)
-                .with_detail(format!(
-                    "is owned by uid {}, a user this handle does not trust (see FifoBuilder::trust_owner)",
-                    stat.st_uid
-                ))),
-            FileType::Symlink => Err(Error::new(ErrorKind::PermissionDenied, operation)
-                .with_object(path)
-                .with_detail("is a symbolic link; FIFOs are opened with O_NOFOLLOW")),
-            other => Err(Error::new(ErrorKind::WrongObjectType, operation)
-                .with_object(path)
-                .with_detail(format!("is a {}, not a FIFO", describe(other)))),
+                .with_detail("is a symbolic link; FIFOs are opened with O_NOFOLLOW"));
         }
+        NodeCheck::new(FileType::Fifo, "a FIFO")
+            .owned_by(owner, "FifoBuilder::trust_owner")
+            .check(&stat, operation, path)?;
+        Ok((node, stat))
     }
 
     /// Validates the node again for this handle (`O_PATH` descriptor and `fstat`), for
@@ -544,17 +541,4 @@ pub(super) fn replaced(operation: &'static str, path: &Path) -> Error {
     Error::new(ErrorKind::WrongObjectType, operation)
         .with_object(path)
         .with_detail("another node replaced the FIFO at this path while it was being opened")
-}
-
-fn describe(file_type: FileType) -> &'static str {
-    match file_type {
-        FileType::RegularFile => "regular file",
-        FileType::Directory => "directory",
-        FileType::Socket => "socket",
-        FileType::CharacterDevice => "character device",
-        FileType::BlockDevice => "block device",
-        FileType::Symlink => "symbolic link",
-        FileType::Fifo => "FIFO",
-        _ => "file of unknown type",
-    }
 }

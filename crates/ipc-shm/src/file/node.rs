@@ -4,9 +4,13 @@ use std::fs::File;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 
-use ipc_core::{Error, ErrorKind, OpenMode, Ownership, Permissions, Result, TrustedOwner};
+use ipc_core::{
+    Error, ErrorKind, NodeCheck, OpenMode, Ownership, Permissions, Result, TrustedOwner,
+};
 use rustix::fs::{CWD, FileType, Mode, OFlags, Stat};
 use rustix::io::Errno;
+
+use crate::size::mappable_size;
 
 /// How many times `open_or_create` starts again when the file it found is removed before it
 /// can be opened: a file removed that often is being fought over, which is an error to report.
@@ -146,50 +150,10 @@ fn stat(fd: BorrowedFd<'_>, path: &Path, operation: &'static str) -> Result<Stat
 
 /// Checks an existing file's type, owner and size; returns the size.
 fn check(stat: &Stat, request: Request, path: &Path, operation: &'static str) -> Result<usize> {
-    match FileType::from_raw_mode(stat.st_mode) {
-        FileType::RegularFile if request.owner.accepts(stat.st_uid) => {}
-        FileType::RegularFile => {
-            return Err(Error::new(ErrorKind::PermissionDenied, operation)
-                .with_object(path)
-                .with_detail(format!(
-                    "is owned by uid {}, a user this handle does not trust \
-                     (see MappedFileBuilder::trust_owner)",
-                    stat.st_uid
-                )));
-        }
-        other => {
-            return Err(Error::new(ErrorKind::WrongObjectType, operation)
-                .with_object(path)
-                .with_detail(format!("is a {}, not a regular file", describe(other))));
-        }
-    }
-    size_of_file(stat, request.len, path, operation)
-}
-
-/// The size of a regular file, checked to be at least `need` bytes (and at least one).
-pub(super) fn size_of_file(
-    stat: &Stat,
-    need: usize,
-    object: impl Into<ipc_core::Object>,
-    operation: &'static str,
-) -> Result<usize> {
-    let size = u64::try_from(stat.st_size).unwrap_or(0);
-    let need = need.max(1);
-    if size < need as u64 {
-        let why = if size == 0 {
-            "is 0 bytes: its creator has not sized it yet, or it was truncated".to_owned()
-        } else {
-            format!("is {size} bytes, fewer than the {need} required")
-        };
-        return Err(Error::new(ErrorKind::CorruptSharedState, operation)
-            .with_object(object)
-            .with_detail(why));
-    }
-    usize::try_from(size).map_err(|_| {
-        Error::new(ErrorKind::InvalidArgument, operation)
-            .with_object(object)
-            .with_detail(format!("is {size} bytes, more than the address space"))
-    })
+    NodeCheck::new(FileType::RegularFile, "a regular file")
+        .owned_by(request.owner, "MappedFileBuilder::trust_owner")
+        .check(stat, operation, path)?;
+    mappable_size(stat, request.len, operation, path)
 }
 
 /// Checks that `fd` is a regular file of at least one byte; returns its size.
@@ -197,30 +161,16 @@ pub(super) fn check_fd(fd: BorrowedFd<'_>, operation: &'static str) -> Result<us
     let object = ipc_core::Object::fd(fd);
     let stat = rustix::fs::fstat(fd)
         .map_err(|errno| Error::from_errno(operation, object.clone(), errno))?;
-    let file_type = FileType::from_raw_mode(stat.st_mode);
-    if file_type != FileType::RegularFile {
-        return Err(Error::new(ErrorKind::WrongObjectType, operation)
-            .with_object(object)
-            .with_detail(format!("is a {}, not a regular file", describe(file_type))));
-    }
-    size_of_file(&stat, 1, object, operation)
+    NodeCheck::new(FileType::RegularFile, "a regular file").check(
+        &stat,
+        operation,
+        object.clone(),
+    )?;
+    mappable_size(&stat, 1, operation, object)
 }
 
 /// Removes the file at `path` if it is the file `identity` names (device, inode); one that
 /// replaced it is left alone.
 fn unlink_if(path: &Path, identity: (u64, u64), operation: &'static str) -> Result<()> {
     ipc_core::unlink_if_same(path, identity, operation, path)
-}
-
-fn describe(file_type: FileType) -> &'static str {
-    match file_type {
-        FileType::RegularFile => "regular file",
-        FileType::Directory => "directory",
-        FileType::Socket => "socket",
-        FileType::CharacterDevice => "character device",
-        FileType::BlockDevice => "block device",
-        FileType::Symlink => "symbolic link",
-        FileType::Fifo => "FIFO",
-        _ => "file of unknown type",
-    }
 }

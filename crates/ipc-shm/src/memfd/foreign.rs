@@ -2,12 +2,13 @@
 
 use std::os::fd::{AsFd, OwnedFd};
 
-use ipc_core::{Error, ErrorKind, Object, Result};
+use ipc_core::{Error, ErrorKind, NodeCheck, Object, Result};
 use rustix::fs::FileType;
 use rustix::io::Errno;
 
 use super::handle::Memfd;
 use super::seals::Seals;
+use crate::size::mappable_size;
 use crate::sys::memfd as sys;
 
 /// The operation named in the errors of [`ForeignMemfd::open`].
@@ -164,12 +165,7 @@ impl ForeignMemfd {
         let object = Object::fd(fd);
         let stat =
             sys::stat(fd).map_err(|errno| Error::from_errno(OPERATION, object.clone(), errno))?;
-        let file_type = FileType::from_raw_mode(stat.st_mode);
-        if file_type != FileType::RegularFile {
-            return Err(Error::new(ErrorKind::WrongObjectType, OPERATION)
-                .with_object(object)
-                .with_detail(format!("is a {}, not a memfd", describe(file_type))));
-        }
+        NodeCheck::new(FileType::RegularFile, "a memfd").check(&stat, OPERATION, object.clone())?;
         let seals = match sys::seals(fd) {
             Ok(bits) => Seals::from_bits(bits),
             Err(Errno::INVAL) => {
@@ -201,36 +197,9 @@ impl ForeignMemfd {
                     "the memfd lacks the seals {missing} (it has {seals}){remedy}"
                 )));
         }
-        let size = u64::try_from(stat.st_size).unwrap_or(0);
-        if size < self.min_len as u64 {
-            return Err(Error::new(ErrorKind::CorruptSharedState, OPERATION)
-                .with_object(object)
-                .with_detail(format!(
-                    "is {size} bytes, fewer than the {} required",
-                    self.min_len
-                )));
-        }
-        let len = usize::try_from(size).map_err(|_| {
-            Error::new(ErrorKind::InvalidArgument, OPERATION)
-                .with_object(object.clone())
-                .with_detail(format!("is {size} bytes, more than the address space"))
-        })?;
+        let len = mappable_size(&stat, self.min_len, OPERATION, object.clone())?;
         sys::set_cloexec(fd).map_err(|errno| Error::from_errno("F_SETFD", object, errno))?;
         Ok(Memfd::adopt(self.fd, len))
-    }
-}
-
-/// The name of a file type, for errors.
-fn describe(file_type: FileType) -> &'static str {
-    match file_type {
-        FileType::RegularFile => "regular file",
-        FileType::Directory => "directory",
-        FileType::Socket => "socket",
-        FileType::CharacterDevice => "character device",
-        FileType::BlockDevice => "block device",
-        FileType::Symlink => "symbolic link",
-        FileType::Fifo => "pipe or FIFO",
-        _ => "file of unknown type",
     }
 }
 

@@ -4,11 +4,12 @@
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::Duration;
 
-use ipc_core::{Error, ErrorKind, Limit, LimitScope, ObjectName, Result, TrustedOwner};
-use rustix::fs::{FileType, Stat};
+use ipc_core::{Error, ErrorKind, Limit, LimitScope, NodeCheck, ObjectName, Result, TrustedOwner};
+use rustix::fs::FileType;
 use rustix::io::Errno;
 
 use super::builder::SharedMemoryBuilder;
+use crate::size::mappable_size;
 use crate::sys::shm::{self, How};
 
 /// The operation named in the errors of opening and checking an object.
@@ -258,62 +259,20 @@ fn check(
     let mut polled = 0;
     loop {
         let stat = shm::stat(fd).map_err(|errno| Error::from_errno(OPEN, name, errno))?;
-        check_type_and_owner(&stat, name, owner)?;
+        NodeCheck::new(
+            FileType::RegularFile,
+            "a shared memory object (a regular file in /dev/shm)",
+        )
+        .owned_by(owner, "SharedMemoryBuilder::trust_owner")
+        .check(&stat, OPEN, name)?;
         let size = u64::try_from(stat.st_size).unwrap_or(0);
         if size == 0 && polled < polls {
             polled += 1;
             std::thread::sleep(Duration::from_millis(1));
             continue;
         }
-        let need = need.max(1);
-        if size < need as u64 {
-            let why = if size == 0 {
-                "is 0 bytes: its creator has not sized it yet, or it was truncated".to_owned()
-            } else {
-                format!("is {size} bytes, fewer than the {need} required")
-            };
-            return Err(Error::new(ErrorKind::CorruptSharedState, OPEN)
-                .with_object(name)
-                .with_detail(why));
-        }
-        let len = usize::try_from(size).map_err(|_| {
-            Error::new(ErrorKind::InvalidArgument, OPEN)
-                .with_object(name)
-                .with_detail(format!("is {size} bytes, more than the address space"))
-        })?;
+        let len = mappable_size(&stat, need, OPEN, name)?;
         return Ok((len, (stat.st_dev, stat.st_ino)));
-    }
-}
-
-/// Refuses anything but a regular file, and a file whose owner `owner` does not accept.
-fn check_type_and_owner(stat: &Stat, name: &ObjectName, owner: TrustedOwner) -> Result<()> {
-    match FileType::from_raw_mode(stat.st_mode) {
-        FileType::RegularFile if owner.accepts(stat.st_uid) => Ok(()),
-        FileType::RegularFile => Err(Error::new(ErrorKind::PermissionDenied, OPEN)
-            .with_object(name)
-            .with_detail(format!(
-                "is owned by uid {}, a user this handle does not trust (see \
-                 SharedMemoryBuilder::trust_owner)",
-                stat.st_uid
-            ))),
-        other => Err(Error::new(ErrorKind::WrongObjectType, OPEN)
-            .with_object(name)
-            .with_detail(format!(
-                "is a {}, not a shared memory object (a regular file in /dev/shm)",
-                describe(other)
-            ))),
-    }
-}
-
-fn describe(file_type: FileType) -> &'static str {
-    match file_type {
-        FileType::Directory => "directory",
-        FileType::Fifo => "FIFO",
-        FileType::Socket => "socket",
-        FileType::CharacterDevice => "character device",
-        FileType::BlockDevice => "block device",
-        FileType::Symlink => "symbolic link",
-        _ => "file of unknown type",
     }
 }
 
