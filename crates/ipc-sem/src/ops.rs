@@ -41,8 +41,9 @@ pub(crate) fn acquire(sem: SemPtr, wait: Wait, object: impl Fn() -> Object) -> R
         Wait::Until(deadline) => sem.wait_deadline(deadline),
     })
     .map_err(|errno| match errno {
-        Errno::AGAIN => Error::from_errno(operation, object(), errno)
-            .with_detail("the semaphore's value is 0"),
+        Errno::AGAIN => {
+            Error::from_errno(operation, object(), errno).with_detail("the semaphore's value is 0")
+        }
         Errno::TIMEDOUT => Error::from_errno(operation, object(), errno)
             .with_detail("the value stayed 0 until the deadline"),
         _ => Error::from_errno(operation, object(), errno),
@@ -82,19 +83,14 @@ pub(crate) fn check_initial(
 
 /// The error of a post at [`SEM_VALUE_MAX`].
 fn overflow(object: Object) -> Error {
-    Error::from_errno_as(
-        ErrorKind::LimitReached,
-        "sem_post",
-        object,
-        Errno::OVERFLOW,
-    )
-    .with_detail(
-        "the value is SEM_VALUE_MAX already; this limit is fixed by the C library and \
+    Error::from_errno_as(ErrorKind::LimitReached, "sem_post", object, Errno::OVERFLOW)
+        .with_detail(
+            "the value is SEM_VALUE_MAX already; this limit is fixed by the C library and \
          cannot be raised, so take one before posting again",
-    )
-    .with_limit(
-        Limit::new("SEM_VALUE_MAX", LimitScope::SystemWide).with_current(SEM_VALUE_MAX.into()),
-    )
+        )
+        .with_limit(
+            Limit::new("SEM_VALUE_MAX", LimitScope::SystemWide).with_current(SEM_VALUE_MAX.into()),
+        )
 }
 
 #[cfg(test)]

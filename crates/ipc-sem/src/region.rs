@@ -82,10 +82,10 @@ pub struct RegionSemaphore<'r, R: SharedRegion + ?Sized> {
 
 // SAFETY: the handle is a shared borrow of the region plus a pointer into it; `&R` is `Send`
 // when `R: Sync`, and the `sem_*` calls on the pointer are thread-safe.
-#[allow(unsafe_code, reason = "a raw pointer field hides that the handle is a borrow")]
+#[allow(unsafe_code, reason = "the handle is a borrow of a region")]
 unsafe impl<R: SharedRegion + Sync + ?Sized> Send for RegionSemaphore<'_, R> {}
 // SAFETY: every `&self` method is a thread-safe `sem_*` call or a read of a fixed field.
-#[allow(unsafe_code, reason = "a raw pointer field hides that the handle is a borrow")]
+#[allow(unsafe_code, reason = "the handle is a borrow of a region")]
 unsafe impl<R: SharedRegion + Sync + ?Sized> Sync for RegionSemaphore<'_, R> {}
 
 impl<'r, R: SharedRegion + ?Sized> RegionSemaphore<'r, R> {
@@ -118,7 +118,10 @@ impl<'r, R: SharedRegion + ?Sized> RegionSemaphore<'r, R> {
         let mut sem = None;
         Slot::init(region, offset, SEMAPHORE_SLOT, |region, body| {
             let ptr = body_ptr(region, body)?;
-            #[allow(unsafe_code, reason = "sem_init on the body of a slot this call claimed")]
+            #[allow(
+                unsafe_code,
+                reason = "sem_init on the body of a slot this call claimed"
+            )]
             // SAFETY: `ptr` is SEM_SIZE bytes inside the region, aligned to SEM_ALIGN (the
             // slot aligns its body so), writable (a region is), and unused: the slot is ours
             // until it is published as ready after this closure. It stays mapped while
@@ -317,7 +320,10 @@ impl<'r, R: SharedRegion + ?Sized> RegionSemaphore<'r, R> {
     }
 
     fn ptr(&self) -> SemPtr {
-        #[allow(unsafe_code, reason = "the sem_t of a validated slot in a borrowed region")]
+        #[allow(
+            unsafe_code,
+            reason = "the sem_t of a validated slot in a borrowed region"
+        )]
         // SAFETY: `sem` is the body of a slot that `init` initialised with sem_init (pshared)
         // or `open` found ready with the semaphore tag and sem_t size; it is aligned (the slot
         // aligns its body to SEM_ALIGN, checked by `body_ptr`) and stays mapped while

@@ -105,7 +105,13 @@ impl SemaphoreBuilder {
     /// ```
     #[doc(alias = "sem_open")]
     pub fn create_new(self, name: &ObjectName, initial: u32) -> Result<Semaphore> {
-        Semaphore::make(name, OpenMode::CreateNew, initial, self.permissions, self.owner)
+        Semaphore::make(
+            name,
+            OpenMode::CreateNew,
+            initial,
+            self.permissions,
+            self.owner,
+        )
     }
 
     /// Opens the existing semaphore `name`.
@@ -144,6 +150,12 @@ impl SemaphoreBuilder {
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
     pub fn open_or_create(self, name: &ObjectName, initial: u32) -> Result<Semaphore> {
-        Semaphore::make(name, OpenMode::OpenOrCreate, initial, self.permissions, self.owner)
+        Semaphore::make(
+            name,
+            OpenMode::OpenOrCreate,
+            initial,
+            self.permissions,
+            self.owner,
+        )
     }
 }

@@ -79,11 +79,11 @@ pub struct Semaphore {
 
 // SAFETY: the mapping belongs to the process, so it may be used and unmapped on any thread;
 // the `sem_*` functions are thread-safe; the other fields are plain owned values.
-#[allow(unsafe_code, reason = "a raw pointer field hides the mapping's thread-safety")]
+#[allow(unsafe_code, reason = "the mapping is usable from any thread")]
 unsafe impl Send for Semaphore {}
 // SAFETY: every `&self` method is one thread-safe `sem_*` call on the mapping, which stays
 // mapped until the value drops.
-#[allow(unsafe_code, reason = "a raw pointer field hides the mapping's thread-safety")]
+#[allow(unsafe_code, reason = "the mapping is usable from any thread")]
 unsafe impl Sync for Semaphore {}
 
 impl Semaphore {

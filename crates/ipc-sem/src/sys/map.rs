@@ -35,5 +35,8 @@ pub(crate) fn map_sem(fd: BorrowedFd<'_>) -> Result<NonNull<libc::sem_t>, Errno>
 pub(crate) unsafe fn unmap_sem(sem: NonNull<libc::sem_t>) {
     // SAFETY: the caller promises a live mapping of SEM_SIZE bytes, unused after this.
     let result = unsafe { rustix::mm::munmap(sem.as_ptr().cast(), SEM_SIZE) };
-    debug_assert!(result.is_ok(), "munmap of a live mapping failed: {result:?}");
+    debug_assert!(
+        result.is_ok(),
+        "munmap of a live mapping failed: {result:?}"
+    );
 }
