@@ -24,10 +24,12 @@ pub const SEM_VALUE_MAX: u32 = crate::sys::sem::SEM_VALUE_MAX;
 /// Takes one from `sem`, waiting as `wait` says. `EINTR` is retried, a bounded wait with only
 /// the time left (`Wait::retry`).
 ///
-/// signal(7) lists `sem_wait` and `sem_timedwait` among the calls that "are automatically
-/// restarted after an interruption by a signal handler if SA_RESTART is used"; without
-/// `SA_RESTART` they fail with `EINTR` ("The call was interrupted by a signal handler",
-/// `sem_wait(3)`). Either way the caller of this crate never sees `EINTR`.
+/// signal(7) lists "POSIX semaphore interfaces: sem_wait(3) and sem_timedwait(3)" among the
+/// interfaces where "the call is automatically restarted after the signal handler returns if
+/// the SA_RESTART flag was used; otherwise the call fails with the error EINTR"
+/// (`sem_wait(3)`: "The call was interrupted by a signal handler"). A handler installed
+/// without `SA_RESTART` is enough to see it, so the caller of this crate never does: the retry
+/// is here.
 pub(crate) fn acquire(sem: SemPtr, wait: Wait, object: impl Fn() -> Object) -> Result<()> {
     let operation = match wait {
         Wait::NonBlocking => "sem_trywait",
