@@ -1,0 +1,309 @@
+//! The named semaphore's file, laid out as glibc lays it out: `/dev/shm/sem.<name>`, holding
+//! one `sem_t`. Created, published, opened, checked and removed here.
+//!
+//! glibc's `sem_open` (`sysdeps/pthread/sem_open.c`) builds the semaphore in a temporary file
+//! in `/dev/shm`, maps it, and only then `link`s it to `sem.<name>`, so that nobody can open a
+//! semaphore that is not initialised yet; `link` fails with `EEXIST` rather than replace
+//! anything. This module follows the same protocol with a secure open around it that
+//! `sem_open` cannot give (it closes its descriptor before returning): the temporary file is an
+//! `O_TMPFILE` (no name, so nothing is left behind by a crash), its mode is set exactly with
+//! `fchmod`, and an existing file is opened with `O_NOFOLLOW` and checked with `fstat` (a
+//! regular file, a trusted owner, exactly one `sem_t` long) before it is mapped.
+
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::path::PathBuf;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use ipc_core::{
+    Error, ErrorKind, ObjectName, OpenMode, Permissions, Result, TrustedOwner, unlink_if_same,
+};
+use rustix::fs::{AtFlags, CWD, FileType, Mode, OFlags};
+use rustix::io::Errno;
+
+use crate::ops;
+use crate::sys::map::map_sem;
+use crate::sys::sem::{SEM_SIZE, SemPtr};
+
+/// Where Linux keeps named semaphores (the tmpfs of POSIX shared memory).
+const SHM_DIR: &str = "/dev/shm";
+
+/// The prefix glibc gives a named semaphore's file (`sem_open.c`: `SHMDIR "sem.XXXXXX"`).
+const PREFIX: &str = "sem.";
+
+/// How many times `open_or_create` starts again when the semaphore it found is removed before
+/// it opens it, or one appears after it found none.
+const ATTEMPTS: u32 = 3;
+
+/// The operation named in errors of creating and opening.
+pub(super) const OPEN: &str = "sem_open";
+
+/// The operation named in errors of removing.
+pub(super) const UNLINK: &str = "sem_unlink";
+
+/// A named semaphore mapped into this process.
+#[derive(Debug)]
+pub(super) struct Mapped {
+    /// The mapping of the file's one `sem_t`; unmapped by the owner.
+    pub(super) sem: NonNull<libc::sem_t>,
+    /// Device and inode of the file, so it is removed only while the name still names it. The
+    /// mapping keeps the inode alive, so its number cannot be reused meanwhile.
+    pub(super) identity: (u64, u64),
+    /// Whether this call created the semaphore.
+    pub(super) created: bool,
+}
+
+/// The path of the semaphore `name`: `/dev/shm/sem.<name without its slash>`.
+pub(super) fn path_of(name: &ObjectName) -> Result<PathBuf> {
+    let bare = name.as_str().trim_start_matches('/');
+    // NAME_MAX bounds the file name, prefix included: glibc refuses longer names too.
+    if bare.len() + PREFIX.len() > 255 {
+        return Err(Error::new(ErrorKind::InvalidName, OPEN)
+            .with_object(name)
+            .with_detail(format!(
+                "is {} bytes after the '/'; a semaphore name can have at most {} (NAME_MAX \
+                 less the \"{PREFIX}\" prefix of its file)",
+                bare.len(),
+                255 - PREFIX.len()
+            )));
+    }
+    Ok(PathBuf::from(format!("{SHM_DIR}/{PREFIX}{bare}")))
+}
+
+/// Reaches the semaphore `name` as `mode` says.
+pub(super) fn make(
+    name: &ObjectName,
+    mode: OpenMode,
+    initial: u32,
+    permissions: Permissions,
+    owner: TrustedOwner,
+) -> Result<Mapped> {
+    let path = path_of(name)?;
+    if mode.may_create() {
+        ops::check_initial(OPEN, initial, || name.into())?;
+    }
+    let mut attempt = 1;
+    loop {
+        let result = match mode {
+            OpenMode::Open => open(name, &path, owner),
+            OpenMode::CreateNew => create(name, &path, initial, permissions),
+            OpenMode::OpenOrCreate => match create(name, &path, initial, permissions) {
+                Err(err) if err.kind() == ErrorKind::AlreadyExists => open(name, &path, owner),
+                created => created,
+            },
+        };
+        match result {
+            // Removed between our failed create and our open: the name is free again.
+            Err(err)
+                if mode == OpenMode::OpenOrCreate
+                    && err.kind() == ErrorKind::NotFound
+                    && attempt < ATTEMPTS =>
+            {
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+/// Creates the semaphore: an unnamed file of exactly the asked mode, sized to one `sem_t`,
+/// mapped and initialised, then linked to its name (`EEXIST` when the name is taken).
+fn create(
+    name: &ObjectName,
+    path: &PathBuf,
+    initial: u32,
+    permissions: Permissions,
+) -> Result<Mapped> {
+    let staged = Staged::new(name)?;
+    let fd = staged.fd.as_fd();
+    permissions.apply(fd, OPEN, name)?;
+    rustix::fs::ftruncate(fd, SEM_SIZE as u64)
+        .map_err(|errno| Error::from_errno("ftruncate", name, errno))?;
+    let mapping = Mapping::new(fd, name)?;
+    #[allow(
+        unsafe_code,
+        reason = "sem_init on memory this function has just mapped and nobody else can reach"
+    )]
+    // SAFETY: `mapping.sem` is a fresh page-aligned shared mapping of SEM_SIZE bytes of a file
+    // that has no name yet, so nobody else uses it; it stays mapped until `Mapping` drops.
+    let init = unsafe { SemPtr::init(mapping.sem, initial) };
+    init.map_err(|errno| Error::from_errno("sem_init", name, errno))?;
+    staged.publish(path, name)?;
+    let stat = rustix::fs::fstat(fd).map_err(|errno| Error::from_errno(OPEN, name, errno))?;
+    Ok(Mapped {
+        sem: mapping.keep(),
+        identity: (stat.st_dev, stat.st_ino),
+        created: true,
+    })
+}
+
+/// Opens the existing semaphore with `O_NOFOLLOW`, checks it, and maps it.
+fn open(name: &ObjectName, path: &PathBuf, owner: TrustedOwner) -> Result<Mapped> {
+    let flags = OFlags::RDWR | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
+    let fd = rustix::fs::open(path, flags, Mode::empty()).map_err(|errno| match errno {
+        Errno::LOOP => Error::from_errno_as(ErrorKind::PermissionDenied, OPEN, name, errno)
+            .with_detail("is a symbolic link; semaphores are opened with O_NOFOLLOW"),
+        _ => Error::from_errno_creating_fd(OPEN, name, errno),
+    })?;
+    let stat = rustix::fs::fstat(&fd).map_err(|errno| Error::from_errno(OPEN, name, errno))?;
+    match FileType::from_raw_mode(stat.st_mode) {
+        FileType::RegularFile if owner.accepts(stat.st_uid) => {}
+        FileType::RegularFile => {
+            return Err(Error::new(ErrorKind::PermissionDenied, OPEN)
+                .with_object(name)
+                .with_detail(format!(
+                    "is owned by uid {}, a user this handle does not trust (see \
+                     SemaphoreBuilder::trust_owner)",
+                    stat.st_uid
+                )));
+        }
+        _ => {
+            return Err(Error::new(ErrorKind::WrongObjectType, OPEN)
+                .with_object(name)
+                .with_detail("is not a regular file in /dev/shm, so not a named semaphore"));
+        }
+    }
+    if stat.st_size != SEM_SIZE as i64 {
+        return Err(Error::new(ErrorKind::CorruptSharedState, OPEN)
+            .with_object(name)
+            .with_detail(format!(
+                "its file is {} bytes; a named semaphore's is one sem_t, {SEM_SIZE} bytes",
+                stat.st_size
+            )));
+    }
+    let mapping = Mapping::new(fd.as_fd(), name)?;
+    Ok(Mapped {
+        sem: mapping.keep(),
+        identity: (stat.st_dev, stat.st_ino),
+        created: false,
+    })
+}
+
+/// Removes the name if it still names the semaphore `identity`.
+pub(super) fn unlink_if(name: &ObjectName, identity: (u64, u64)) -> Result<()> {
+    unlink_if_same(&path_of(name)?, identity, UNLINK, name)
+}
+
+/// Removes the name whatever it names (`sem_unlink`).
+pub(super) fn unlink(name: &ObjectName) -> Result<()> {
+    rustix::fs::unlink(path_of(name)?).map_err(|errno| Error::from_errno(UNLINK, name, errno))
+}
+
+/// The file a new semaphore is built in before it gets its name.
+struct Staged {
+    fd: OwnedFd,
+    /// The temporary name, when `O_TMPFILE` is not supported and a named file was made.
+    temporary: Option<PathBuf>,
+}
+
+impl Staged {
+    /// An `O_TMPFILE` in `/dev/shm`, or where the filesystem refuses those, a file with a
+    /// fresh temporary name made with `O_CREAT | O_EXCL | O_NOFOLLOW`. Mode `0o600` until the
+    /// caller sets the exact one.
+    fn new(name: &ObjectName) -> Result<Self> {
+        let owner_only = Mode::RUSR | Mode::WUSR;
+        let base = OFlags::RDWR | OFlags::CLOEXEC;
+        match rustix::fs::open(SHM_DIR, base | OFlags::TMPFILE, owner_only) {
+            Ok(fd) => {
+                return Ok(Self {
+                    fd,
+                    temporary: None,
+                });
+            }
+            // "EISDIR: pathname refers to an existing directory, O_TMPFILE and one of O_WRONLY
+            // or O_RDWR were specified in flags, but this kernel version does not provide the
+            // O_TMPFILE functionality"; EOPNOTSUPP: "The filesystem containing pathname does
+            // not support O_TMPFILE" (open(2)).
+            Err(Errno::ISDIR | Errno::OPNOTSUPP | Errno::INVAL) => {}
+            Err(errno) => return Err(Error::from_errno_creating_fd(OPEN, name, errno)),
+        }
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        // Relaxed: the counter only makes names distinct within this process.
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path = PathBuf::from(format!(
+            "{SHM_DIR}/{PREFIX}tmp-{}-{n}",
+            rustix::process::getpid().as_raw_nonzero()
+        ));
+        let flags = base | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW;
+        let fd = rustix::fs::open(&path, flags, owner_only)
+            .map_err(|errno| Error::from_errno_creating_fd(OPEN, name, errno))?;
+        Ok(Self {
+            fd,
+            temporary: Some(path),
+        })
+    }
+
+    /// Gives the file the semaphore's name with `link`, which never replaces an existing file.
+    fn publish(&self, path: &PathBuf, name: &ObjectName) -> Result<()> {
+        let linked = match &self.temporary {
+            // An O_TMPFILE "can be made permanent by linkat(2) with /proc/self/fd" (open(2)).
+            None => {
+                let proc_path = format!("/proc/self/fd/{}", self.fd.as_raw_fd());
+                rustix::fs::linkat(CWD, proc_path.as_str(), CWD, path, AtFlags::SYMLINK_FOLLOW)
+            }
+            Some(temporary) => rustix::fs::link(temporary, path),
+        };
+        linked.map_err(|errno| match errno {
+            Errno::EXIST => Error::from_errno(OPEN, name, errno)
+                .with_detail("a semaphore (or something else) already has this name"),
+            _ => Error::from_errno(OPEN, name, errno),
+        })
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if let Some(temporary) = &self.temporary {
+            // The semaphore keeps its own name; the temporary one always goes.
+            let _ = rustix::fs::unlink(temporary);
+        }
+    }
+}
+
+/// A mapping that is unmapped unless [`keep`](Self::keep) hands it over.
+struct Mapping {
+    sem: NonNull<libc::sem_t>,
+}
+
+impl Mapping {
+    fn new(fd: rustix::fd::BorrowedFd<'_>, name: &ObjectName) -> Result<Self> {
+        let sem = map_sem(fd).map_err(|errno| Error::from_errno("mmap", name, errno))?;
+        Ok(Self { sem })
+    }
+
+    fn keep(self) -> NonNull<libc::sem_t> {
+        let sem = self.sem;
+        std::mem::forget(self);
+        sem
+    }
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        #[allow(unsafe_code, reason = "unmapping the mapping this guard owns")]
+        // SAFETY: `sem` came from `map_sem`, was not handed over by `keep`, and is unmapped
+        // only here.
+        unsafe {
+            crate::sys::map::unmap_sem(self.sem);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_is_named_as_glibc_names_it() {
+        let name = ObjectName::new("/jobs").unwrap();
+        assert_eq!(path_of(&name).unwrap(), PathBuf::from("/dev/shm/sem.jobs"));
+    }
+
+    #[test]
+    fn a_name_too_long_for_the_prefix_is_refused() {
+        let name = ObjectName::new(&format!("/{}", "n".repeat(252))).unwrap();
+        assert_eq!(path_of(&name).unwrap_err().kind(), ErrorKind::InvalidName);
+        let name = ObjectName::new(&format!("/{}", "n".repeat(251))).unwrap();
+        assert!(path_of(&name).is_ok());
+    }
+}
