@@ -20,6 +20,8 @@ pub enum LimitScope {
     PerUser,
     /// A system-wide tunable, usually under `/proc/sys`.
     SystemWide,
+    /// A constant of the implementation (such as `SEM_VALUE_MAX`), which cannot be raised.
+    Fixed,
 }
 
 impl fmt::Display for LimitScope {
@@ -28,6 +30,7 @@ impl fmt::Display for LimitScope {
             Self::PerProcess => "per-process",
             Self::PerUser => "per-user",
             Self::SystemWide => "system-wide",
+            Self::Fixed => "fixed",
         })
     }
 }
@@ -53,6 +56,11 @@ impl fmt::Display for LimitScope {
 /// assert_eq!(
 ///     limit.to_string(),
 ///     "per-process limit RLIMIT_NOFILE; raise it with setrlimit(RLIMIT_NOFILE) or `ulimit -n`"
+/// );
+/// let limit = Limit::new("SEM_VALUE_MAX", LimitScope::Fixed).with_current(2147483647);
+/// assert_eq!(
+///     limit.to_string(),
+///     "fixed limit SEM_VALUE_MAX is 2147483647; it cannot be raised"
 /// );
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -199,7 +207,9 @@ impl fmt::Display for Limit {
         if let Some(current) = self.current {
             write!(f, " is {current}")?;
         }
-        if let Some(key) = self.knob.strip_prefix("/proc/sys/") {
+        if self.scope == LimitScope::Fixed {
+            f.write_str("; it cannot be raised")
+        } else if let Some(key) = self.knob.strip_prefix("/proc/sys/") {
             write!(f, "; raise it there (sysctl {})", key.replace('/', "."))
         } else if self.knob.starts_with("RLIMIT_") {
             write!(f, "; raise it with setrlimit({}) or `ulimit", self.knob)?;

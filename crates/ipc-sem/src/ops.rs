@@ -91,7 +91,7 @@ fn overflow(object: Object) -> Error {
          cannot be raised, so take one before posting again",
         )
         .with_limit(
-            Limit::new("SEM_VALUE_MAX", LimitScope::SystemWide).with_current(SEM_VALUE_MAX.into()),
+            Limit::new("SEM_VALUE_MAX", LimitScope::Fixed).with_current(SEM_VALUE_MAX.into()),
         )
 }
 

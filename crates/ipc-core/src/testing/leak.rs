@@ -11,7 +11,7 @@ use crate::TEST_PREFIX;
 ///
 /// It lists the entries whose names start with [`TEST_PREFIX`](crate::TEST_PREFIX) in
 /// `/dev/shm`, `/dev/mqueue` and `std::env::temp_dir()` (as paths, say
-/// `/dev/shm/ipc-rs-test-shm-123-4-abcd`), and the System V segments, queues and semaphore sets
+/// `/dev/shm/ipc-rs-test-shm-123-4-abcd`; a named semaphore's file `sem.ipc-rs-test-…` too), and the System V segments, queues and semaphore sets
 /// in `/proc/sysvipc/{shm,msg,sem}` whose key carries [`TEST_SYSV_KEY_TAG`](super::TEST_SYSV_KEY_TAG)
 /// (as `sysv shm key 0x1c000012 id 5`). A directory or table that does not exist (no mqueue
 /// filesystem mounted, no System V IPC) has nothing to list. One that cannot be read is listed
@@ -72,12 +72,7 @@ fn sweep_dir(dir: &Path, found: &mut Vec<String>) {
     let mut names = Vec::new();
     for entry in entries {
         match entry {
-            Ok(entry)
-                if entry
-                    .file_name()
-                    .as_encoded_bytes()
-                    .starts_with(TEST_PREFIX.as_bytes()) =>
-            {
+            Ok(entry) if is_test_object(entry.file_name().as_encoded_bytes()) => {
                 names.push(dir.join(entry.file_name()).display().to_string());
             }
             Ok(_) => {}
@@ -86,6 +81,14 @@ fn sweep_dir(dir: &Path, found: &mut Vec<String>) {
     }
     names.sort();
     found.extend(names);
+}
+
+/// Whether a directory entry is a test object: its name starts with the test prefix, or it is
+/// the file of a named POSIX semaphore (`sem.` and the semaphore's name) that does.
+fn is_test_object(name: &[u8]) -> bool {
+    name.strip_prefix(b"sem.")
+        .unwrap_or(name)
+        .starts_with(TEST_PREFIX.as_bytes())
 }
 
 /// Lists the rows of a `/proc/sysvipc/{shm,msg,sem}` table whose key carries the test tag.
