@@ -3,8 +3,11 @@
 
 mod access;
 mod anonymous;
+mod condvar;
 mod file;
 mod header;
 mod lock;
 mod memfd;
+mod mutex;
 mod posix;
+mod rwlock;
