@@ -18,6 +18,10 @@
 //! Objects inside a region — the [`slot`] module tags each object placed at an offset (a mutex,
 //! a semaphore) so an opener can check what it is before using it.
 //!
+//! Synchronisation inside a region — the [`sync`] module: a robust process-shared
+//! [`Mutex`](sync::Mutex) guarding a plain-old-data value, a [`Condvar`](sync::Condvar) and an
+//! [`RwLock`](sync::RwLock), each placed at an offset of any region and validated on open.
+//!
 //! File locks — the [`lock`] module: `flock` locks, and byte-range record locks in both their
 //! process-associated (`F_SETLK`) and open-file-description (`F_OFD_SETLK`) forms.
 #![doc(test(attr(deny(warnings))))]
@@ -35,6 +39,7 @@ mod read_only;
 mod shm;
 mod size;
 pub mod slot;
+pub mod sync;
 mod sys;
 
 pub use access::RegionAccess;

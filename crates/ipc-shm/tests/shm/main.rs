@@ -3,9 +3,12 @@
 
 mod access;
 mod anonymous;
+mod condvar;
 mod conformance;
 mod file;
 mod header;
 mod lock;
 mod memfd;
+mod mutex;
 mod posix;
+mod rwlock;

@@ -1,0 +1,346 @@
+//! A process-shared condition variable: one futex sequence counter, no per-waiter state.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use bytemuck::Pod;
+#[cfg(doc)]
+use ipc_core::ErrorKind;
+use ipc_core::{Deadline, Result, SharedRegion};
+use rustix::io::Errno;
+
+use super::lock_error::{LockError, LockResult};
+use super::mutex::MutexGuard;
+use crate::RegionAccess;
+use crate::slot::{Slot, SlotType};
+use crate::sys::futex;
+
+/// The slot: the tag `CND1`, a body of one 32-bit sequence counter.
+const SLOT: SlotType = SlotType::new("condvar", *b"CND1", 4, 4);
+
+/// A condition variable in a shared region, used with a [`Mutex`](super::Mutex) of any region.
+///
+/// Its state is one 32-bit sequence counter. A waiter reads it while holding the mutex,
+/// unlocks, and sleeps on a process-shared futex until the counter moves; a notifier adds one
+/// and wakes one or all sleepers. Nothing is recorded per waiter, so a waiter killed in
+/// [`wait`](Self::wait) leaves nothing behind (glibc's process-shared `pthread_cond_t` keeps
+/// waiter counts in the shared object, which a dead waiter can leave wrong).
+///
+/// # Spurious wakeups
+///
+/// A wait may return without a notification (a signal, a notification meant for an earlier
+/// waiter, the counter wrapping around after 2³² notifications); check the condition again, or
+/// use [`wait_while`](Self::wait_while).
+///
+/// # Crash behaviour
+///
+/// A waiter that dies while asleep is gone from the futex; one that dies after relocking holds
+/// the mutex, and the next locker gets [`LockError::OwnerDied`]. Each wait relocks with the
+/// mutex's own rules, so a wait may also return [`LockError::OwnerDied`].
+///
+/// # Examples
+///
+/// ```
+/// use ipc_shm::AnonymousRegion;
+/// use ipc_shm::sync::{Condvar, Mutex};
+///
+/// let region = AnonymousRegion::new(4096)?;
+/// let ready = Mutex::init(&region, 0, 0_u32)?;
+/// let changed = Condvar::init(&region, 128)?;
+/// std::thread::scope(|scope| {
+///     scope.spawn(|| {
+///         ready.lock().unwrap().set(&1);
+///         changed.notify_all();
+///     });
+///     let guard = changed.wait_while(ready.lock().unwrap(), |&r| r == 0).unwrap();
+///     assert_eq!(guard.get(), 1);
+/// });
+/// # Ok::<(), ipc_core::Error>(())
+/// ```
+///
+/// # References
+///
+/// - [futex(2)](https://man7.org/linux/man-pages/man2/futex.2.html)
+/// - [pthread_cond_wait(3p)](https://man7.org/linux/man-pages/man3/pthread_cond_wait.3p.html)
+#[doc(alias = "pthread_cond_t")]
+pub struct Condvar<'r> {
+    seq: &'r AtomicU32,
+    offset: usize,
+}
+
+/// Whether a timed wait returned because its time ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitTimeoutResult(bool);
+
+impl WaitTimeoutResult {
+    /// `true` when the wait ended because the timeout elapsed (the condition may still have
+    /// become true meanwhile: check it).
+    ///
+    /// # Examples
+    ///
+    /// See [`Condvar::wait_timeout`].
+    pub fn timed_out(&self) -> bool {
+        self.0
+    }
+}
+
+impl<'r> Condvar<'r> {
+    /// The bytes a condition variable occupies from its offset, for planning a layout.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(ipc_shm::sync::Condvar::FOOTPRINT, 20);
+    /// ```
+    pub const FOOTPRINT: usize = SLOT.footprint();
+
+    /// Places a new condition variable at `offset` (a multiple of 8) of `region`.
+    ///
+    /// # Errors
+    ///
+    /// - [`InvalidArgument`](ErrorKind::InvalidArgument): the offset is not a multiple of 8,
+    ///   or [`FOOTPRINT`](Self::FOOTPRINT) bytes do not fit there.
+    /// - [`AlreadyExists`](ErrorKind::AlreadyExists): something was placed there already.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let region = ipc_shm::AnonymousRegion::new(4096)?;
+    /// let sut = ipc_shm::sync::Condvar::init(&region, 0)?;
+    /// sut.notify_one(); // nobody waits: nothing happens
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn init<R: SharedRegion + ?Sized>(region: &'r R, offset: usize) -> Result<Self> {
+        let slot = Slot::init(region, offset, SLOT, |region, body| {
+            region.atomic_u32(body)?.store(0, Ordering::Relaxed);
+            Ok(())
+        })?;
+        Self::from_slot(&slot, offset)
+    }
+
+    /// Opens the condition variable at `offset` of `region`.
+    ///
+    /// # Errors
+    ///
+    /// - [`InvalidArgument`](ErrorKind::InvalidArgument): the slot does not fit at `offset`.
+    /// - [`WouldBlock`](ErrorKind::WouldBlock): nothing is initialised there (yet).
+    /// - [`CorruptSharedState`](ErrorKind::CorruptSharedState): something else is there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let region = ipc_shm::AnonymousRegion::new(4096)?;
+    /// ipc_shm::sync::Condvar::init(&region, 64)?;
+    /// assert!(ipc_shm::sync::Condvar::open(&region, 64).is_ok());
+    /// assert!(ipc_shm::sync::Condvar::open(&region, 0).is_err()); // nothing there
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn open<R: SharedRegion + ?Sized>(region: &'r R, offset: usize) -> Result<Self> {
+        let slot = Slot::open(region, offset, SLOT)?;
+        Self::from_slot(&slot, offset)
+    }
+
+    fn from_slot<R: SharedRegion + ?Sized>(slot: &Slot<'r, R>, offset: usize) -> Result<Self> {
+        Ok(Self {
+            seq: slot.region().atomic_u32(slot.body_offset())?,
+            offset,
+        })
+    }
+
+    /// Unlocks `guard`'s mutex, sleeps until notified (or spuriously), and locks it again.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Mutex::lock`](super::Mutex::lock), from relocking: the mutex is held again
+    /// on [`LockError::OwnerDied`] and not held on [`LockError::Failed`].
+    ///
+    /// # Examples
+    ///
+    /// See the type's example, and [`wait_while`](Self::wait_while).
+    #[doc(alias = "pthread_cond_wait")]
+    pub fn wait<'a, 'm, R: SharedRegion + ?Sized, T: Pod>(
+        &self,
+        guard: MutexGuard<'a, 'm, R, T>,
+    ) -> LockResult<MutexGuard<'a, 'm, R, T>> {
+        self.wait_until(guard, None)
+            .map_err(|err| match err {
+                LockError::OwnerDied(died) => LockError::OwnerDied(died.map(|(guard, _)| guard)),
+                LockError::Failed(err) => LockError::Failed(err),
+            })
+            .map(|(guard, _)| guard)
+    }
+
+    /// [`wait`](Self::wait), for at most `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// As [`wait`](Self::wait); running out of time is not an error but
+    /// [`WaitTimeoutResult::timed_out`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use ipc_shm::sync::{Condvar, Mutex};
+    ///
+    /// let region = ipc_shm::AnonymousRegion::new(4096)?;
+    /// let mutex = Mutex::init(&region, 0, 0_u32)?;
+    /// let sut = Condvar::init(&region, 128)?;
+    /// let (_guard, result) = sut.wait_timeout(mutex.lock()?, Duration::from_millis(10))?;
+    /// assert!(result.timed_out());
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    #[doc(alias = "pthread_cond_timedwait")]
+    pub fn wait_timeout<'a, 'm, R: SharedRegion + ?Sized, T: Pod>(
+        &self,
+        guard: MutexGuard<'a, 'm, R, T>,
+        timeout: Duration,
+    ) -> LockResult<(MutexGuard<'a, 'm, R, T>, WaitTimeoutResult)> {
+        self.wait_until(guard, Deadline::after(timeout).instant())
+    }
+
+    /// [`wait`](Self::wait), until `deadline` at most.
+    ///
+    /// # Errors
+    ///
+    /// As [`wait_timeout`](Self::wait_timeout).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use ipc_shm::sync::{Condvar, Mutex};
+    ///
+    /// let region = ipc_shm::AnonymousRegion::new(4096)?;
+    /// let mutex = Mutex::init(&region, 0, 0_u32)?;
+    /// let sut = Condvar::init(&region, 128)?;
+    /// let deadline = Instant::now() + Duration::from_millis(10);
+    /// let (_guard, result) = sut.wait_deadline(mutex.lock()?, deadline)?;
+    /// assert!(result.timed_out() && Instant::now() >= deadline);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn wait_deadline<'a, 'm, R: SharedRegion + ?Sized, T: Pod>(
+        &self,
+        guard: MutexGuard<'a, 'm, R, T>,
+        deadline: Instant,
+    ) -> LockResult<(MutexGuard<'a, 'm, R, T>, WaitTimeoutResult)> {
+        self.wait_until(guard, Some(deadline))
+    }
+
+    /// Waits while `condition` holds for a copy of the guarded value; returns the guard with
+    /// the condition false. Spurious wakeups are absorbed.
+    ///
+    /// # Errors
+    ///
+    /// As [`wait`](Self::wait); on [`LockError::OwnerDied`] it returns at once, without
+    /// checking the condition, so the caller repairs the data first.
+    ///
+    /// # Examples
+    ///
+    /// See the type's example.
+    pub fn wait_while<'a, 'm, R: SharedRegion + ?Sized, T: Pod>(
+        &self,
+        mut guard: MutexGuard<'a, 'm, R, T>,
+        mut condition: impl FnMut(&T) -> bool,
+    ) -> LockResult<MutexGuard<'a, 'm, R, T>> {
+        while condition(&guard.get()) {
+            guard = self.wait(guard)?;
+        }
+        Ok(guard)
+    }
+
+    /// Wakes one waiter, if any. Call it after changing the condition under the mutex (while
+    /// holding it or after unlocking).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let region = ipc_shm::AnonymousRegion::new(4096)?;
+    /// ipc_shm::sync::Condvar::init(&region, 0)?.notify_one();
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    #[doc(alias = "pthread_cond_signal")]
+    pub fn notify_one(&self) {
+        self.notify(1);
+    }
+
+    /// Wakes every waiter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let region = ipc_shm::AnonymousRegion::new(4096)?;
+    /// ipc_shm::sync::Condvar::init(&region, 0)?.notify_all();
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    #[doc(alias = "pthread_cond_broadcast")]
+    pub fn notify_all(&self) {
+        self.notify(i32::MAX as u32);
+    }
+
+    /// The offset the condition variable was placed at.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let region = ipc_shm::AnonymousRegion::new(4096)?;
+    /// assert_eq!(ipc_shm::sync::Condvar::init(&region, 8)?.offset(), 8);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    fn notify(&self, count: u32) {
+        // Relaxed: the waiter's load of `seq` happens before it unlocks the mutex, and the
+        // change a notifier announces happens after that unlock (it takes the mutex), so by
+        // coherence the waiter's load cannot see this increment: the futex then finds the
+        // counter changed, or the waiter asleep. The futex call orders itself in the kernel.
+        self.seq.fetch_add(1, Ordering::Relaxed);
+        // FUTEX_WAKE fails only for a bad address, which a region's word is not.
+        let woken = futex::wake(self.seq, count);
+        debug_assert!(woken.is_ok(), "FUTEX_WAKE: {woken:?}");
+    }
+
+    fn wait_until<'a, 'm, R: SharedRegion + ?Sized, T: Pod>(
+        &self,
+        guard: MutexGuard<'a, 'm, R, T>,
+        deadline: Option<Instant>,
+    ) -> LockResult<(MutexGuard<'a, 'm, R, T>, WaitTimeoutResult)> {
+        let mutex = guard.mutex();
+        // Relaxed: see `notify`; the mutex orders this load against the notifier's change.
+        let seen = self.seq.load(Ordering::Relaxed);
+        drop(guard);
+        let timeout = deadline.map(|at| at.saturating_duration_since(Instant::now()));
+        let timed_out = match futex::wait(self.seq, seen, timeout) {
+            Err(Errno::TIMEDOUT) => true,
+            // Woken, the counter moved already (`EAGAIN`), or a signal (`EINTR`, a spurious
+            // wakeup by the rules above); a deadline already passed counts as timed out. The
+            // other errors (`EFAULT`, `EINVAL`) need a bad address, which a region's aligned
+            // word is not; they too would only make a spurious wakeup.
+            result => {
+                debug_assert!(
+                    matches!(result, Ok(()) | Err(Errno::AGAIN | Errno::INTR)),
+                    "FUTEX_WAIT: {result:?}"
+                );
+                timeout == Some(Duration::ZERO)
+            }
+        };
+        match mutex.lock() {
+            Ok(guard) => Ok((guard, WaitTimeoutResult(timed_out))),
+            Err(LockError::OwnerDied(died)) => Err(LockError::OwnerDied(
+                died.map(|guard| (guard, WaitTimeoutResult(timed_out))),
+            )),
+            Err(LockError::Failed(err)) => Err(LockError::Failed(err)),
+        }
+    }
+}
+
+impl fmt::Debug for Condvar<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Condvar")
+            .field("offset", &self.offset)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,25 @@
+//! Process-shared synchronisation placed inside a region: a robust [`Mutex`] guarding a
+//! plain-old-data value, a [`Condvar`] to wait on with it, and an [`RwLock`].
+//!
+//! Each object sits in a [`slot`](crate::slot) at an offset of any
+//! [`SharedRegion`](ipc_core::SharedRegion) (POSIX shm, memfd, mapped file, anonymous, System V):
+//! the creator calls `init` once (inside [`Header::init`](crate::header::Header::init)'s
+//! initialiser for a structured region), every other process calls `open`, which validates the
+//! slot. Guards reach the guarded value by copy, never by reference.
+//!
+//! | | crash of a holder | timed forms |
+//! |---|---|---|
+//! | [`Mutex`] | detected: the next locker gets [`LockError::OwnerDied`] | `CLOCK_MONOTONIC` |
+//! | [`Condvar`] | a dead waiter leaves nothing behind | relative futex timeout |
+//! | [`RwLock`] | **not** detected: the lock stays held; timed forms return `TimedOut` | `CLOCK_MONOTONIC` |
+
+mod condvar;
+mod lock_error;
+mod mutex;
+mod place;
+mod rwlock;
+
+pub use condvar::{Condvar, WaitTimeoutResult};
+pub use lock_error::{LockError, LockResult, OwnerDied};
+pub use mutex::{Mutex, MutexGuard};
+pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};

@@ -1,0 +1,145 @@
+//! What the objects of this module share: where a pthread object and its data sit inside a
+//! region, the data's copies, error construction, and deadlines as `CLOCK_MONOTONIC` times.
+
+use std::marker::PhantomData;
+use std::ptr::NonNull;
+use std::time::Instant;
+
+use bytemuck::Pod;
+use ipc_core::{Error, ErrorKind, Object, Result, SharedRegion};
+use rustix::io::Errno;
+use rustix::time::{ClockId, Timespec, clock_gettime};
+
+use crate::{PodView, RegionAccess};
+
+/// The object an error names: the region's, or a stand-in for a region without a name.
+pub(crate) fn object_of<R: SharedRegion + ?Sized>(region: &R) -> Object {
+    region
+        .object()
+        .unwrap_or_else(|| Object::from("anonymous region"))
+}
+
+/// An error for `errno` from `operation` on the `what` at `offset` of `region`.
+pub(crate) fn errno_error<R: SharedRegion + ?Sized>(
+    region: &R,
+    operation: &'static str,
+    what: &str,
+    offset: usize,
+    errno: Errno,
+) -> Error {
+    let kind = match errno {
+        Errno::TIMEDOUT => ErrorKind::TimedOut,
+        Errno::BUSY | Errno::AGAIN => ErrorKind::WouldBlock,
+        Errno::NOTRECOVERABLE => ErrorKind::CorruptSharedState,
+        Errno::DEADLK => ErrorKind::InvalidArgument,
+        Errno::PERM => ErrorKind::PermissionDenied,
+        Errno::INVAL => ErrorKind::InvalidArgument,
+        _ => ErrorKind::Other,
+    };
+    let detail = match errno {
+        Errno::NOTRECOVERABLE => format!(
+            "the {what} at offset {offset} is not recoverable: a previous owner died and \
+             nobody marked it consistent"
+        ),
+        Errno::DEADLK => format!(
+            "the {what} at offset {offset} is held by this thread already; waiting for it \
+             would deadlock"
+        ),
+        Errno::BUSY | Errno::AGAIN => format!("the {what} at offset {offset} is held"),
+        Errno::TIMEDOUT => format!("the {what} at offset {offset} was held until the deadline"),
+        _ => format!("the {what} at offset {offset}"),
+    };
+    Error::from_errno_as(kind, operation, object_of(region), errno).with_detail(detail)
+}
+
+/// A pointer to the `len` bytes at `offset`, which the slot's layout aligned to `align`.
+pub(crate) fn aligned_ptr<R: SharedRegion + ?Sized>(
+    region: &R,
+    offset: usize,
+    len: usize,
+    align: usize,
+) -> Result<NonNull<u8>> {
+    let ptr = region.ptr_at(offset, len)?;
+    match NonNull::new(ptr) {
+        Some(ptr) if (ptr.as_ptr() as usize).is_multiple_of(align) => Ok(ptr),
+        _ => Err(Error::new(ErrorKind::InvalidArgument, "sync::open")
+            .with_object(object_of(region))
+            .with_detail(format!("offset {offset} is not aligned to {align} bytes"))),
+    }
+}
+
+/// `instant` as an absolute `CLOCK_MONOTONIC` time (the clock `Instant` reads on Linux),
+/// computed from the time left so that no assumption about `Instant`'s epoch is made.
+pub(crate) fn monotonic(instant: Instant) -> Timespec {
+    let remaining = instant.saturating_duration_since(Instant::now());
+    let now = clock_gettime(ClockId::Monotonic);
+    let mut tv_sec = now
+        .tv_sec
+        .saturating_add(i64::try_from(remaining.as_secs()).unwrap_or(i64::MAX));
+    let mut tv_nsec = now.tv_nsec + i64::from(remaining.subsec_nanos());
+    if tv_nsec >= 1_000_000_000 {
+        tv_nsec -= 1_000_000_000;
+        tv_sec = tv_sec.saturating_add(1);
+    }
+    Timespec { tv_sec, tv_nsec }
+}
+
+/// The guarded value of a lock: `size_of::<T>()` bytes inside a region borrowed for `'r`,
+/// reached only by copies.
+pub(crate) struct Data<'r, T> {
+    ptr: NonNull<u8>,
+    _region: PhantomData<&'r T>,
+}
+
+// SAFETY: the pointer is to bytes of a region that stays mapped for `'r` (a mapping belongs to
+// the process, not to a thread); they are accessed only by the copies of `PodView`, made of
+// relaxed atomic operations that any thread may perform. `T: Send` because the values copied
+// out are handed to whichever thread asks.
+#[allow(unsafe_code, reason = "a pointer into a region states its Send bound")]
+unsafe impl<T: Send> Send for Data<'_, T> {}
+// SAFETY: as for `Send`; `&self` only copies in and out.
+#[allow(unsafe_code, reason = "a pointer into a region states its Sync bound")]
+unsafe impl<T: Send> Sync for Data<'_, T> {}
+
+impl<'r, T: Pod> Data<'r, T> {
+    /// The value at `offset`, after checking it lies inside `region`.
+    pub(crate) fn new<R: SharedRegion + ?Sized>(region: &'r R, offset: usize) -> Result<Self> {
+        let ptr = region.ptr_at(offset, size_of::<T>())?;
+        let ptr = NonNull::new(ptr).ok_or_else(|| {
+            Error::new(ErrorKind::InvalidArgument, "sync::open").with_object(object_of(region))
+        })?;
+        Ok(Self {
+            ptr,
+            _region: PhantomData,
+        })
+    }
+
+    /// Copies the value out.
+    pub(crate) fn load(&self) -> T {
+        PodView::<T>::new(self.ptr.as_ptr()).load()
+    }
+
+    /// Copies `value` in.
+    pub(crate) fn store(&self, value: &T) {
+        PodView::<T>::new(self.ptr.as_ptr()).store(value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Data<'static, u64>>();
+    }
+
+    #[test]
+    fn a_monotonic_deadline_lies_ahead_by_the_time_left() {
+        let now = clock_gettime(ClockId::Monotonic);
+        let at = monotonic(Instant::now() + std::time::Duration::from_secs(2));
+        assert!(at.tv_sec > now.tv_sec && at.tv_sec <= now.tv_sec + 3);
+        assert!((0..1_000_000_000).contains(&at.tv_nsec));
+    }
+}

@@ -1,0 +1,524 @@
+//! The process-shared read-write lock and its guards.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::time::{Duration, Instant};
+
+use bytemuck::Pod;
+#[cfg(doc)]
+use ipc_core::ErrorKind;
+use ipc_core::{Deadline, Result, SharedRegion};
+use rustix::io::Errno;
+
+use super::place::{Data, aligned_ptr, errno_error, monotonic};
+use crate::slot::{Slot, SlotType};
+use crate::sys::pthread::{self, RWLOCK_ALIGN, RWLOCK_LEN, RawRwLock};
+
+/// A read-write lock in a shared region guarding a plain-old-data `T` beside it: many readers
+/// or one writer, across processes (glibc's `pthread_rwlock_t`, `PTHREAD_PROCESS_SHARED`,
+/// preferring writers so that a stream of readers cannot starve them).
+///
+/// Placed and opened like [`Mutex`](super::Mutex), and the guards reach the value by copy for
+/// the same reasons.
+///
+/// # Crash behaviour
+///
+/// **Not robust.** glibc's read-write lock has no robust mode: a process that dies holding it
+/// (reading or writing) leaves it held for good. [`read`](Self::read) and
+/// [`write`](Self::write) then wait forever; the timed forms
+/// ([`read_timeout`](Self::read_timeout), [`write_timeout`](Self::write_timeout) and their
+/// `_deadline` twins) return [`TimedOut`](ErrorKind::TimedOut) and never hang. Use the timed
+/// forms wherever a peer may crash, or a [`Mutex`](super::Mutex), which detects dead owners.
+///
+/// # Threads
+///
+/// `RwLock` is `Send` and `Sync` when the region is `Sync`; its guards are not `Send`. A thread
+/// that holds the write lock and asks for it (or a read lock) again gets
+/// [`InvalidArgument`](ErrorKind::InvalidArgument) (`EDEADLK`); one that holds a read lock and
+/// asks for another may deadlock when a writer waits in between (writers are preferred).
+///
+/// # Examples
+///
+/// ```
+/// use ipc_shm::AnonymousRegion;
+/// use ipc_shm::sync::RwLock;
+///
+/// let region = AnonymousRegion::new(4096)?;
+/// let config = RwLock::init(&region, 0, [0_u32; 4])?;
+/// config.write()?.set(&[1, 2, 3, 4]);
+/// let a = config.read()?;
+/// let b = config.try_read()?; // readers share
+/// assert_eq!(a.get(), b.get());
+/// assert!(config.try_write().is_err());
+/// # Ok::<(), ipc_core::Error>(())
+/// ```
+///
+/// # References
+///
+/// - [pthread_rwlockattr_setkind_np(3)](https://man7.org/linux/man-pages/man3/pthread_rwlockattr_setkind_np.3.html)
+/// - [pthread_rwlock_rdlock(3p)](https://man7.org/linux/man-pages/man3/pthread_rwlock_rdlock.3p.html)
+#[doc(alias = "pthread_rwlock_t")]
+pub struct RwLock<'r, R: ?Sized, T> {
+    region: &'r R,
+    offset: usize,
+    raw: RawRwLock<'r>,
+    data: Data<'r, T>,
+}
+
+impl<'r, R: SharedRegion + ?Sized, T: Pod> RwLock<'r, R, T> {
+    /// Where `T` starts, counted from the body.
+    const DATA_OFFSET: usize = RWLOCK_LEN.next_multiple_of(align_of::<T>());
+    /// The slot: the tag `RWL1`, a body of the pthread rwlock then `T`.
+    const SLOT: SlotType = SlotType::new(
+        "rwlock",
+        *b"RWL1",
+        Self::DATA_OFFSET + size_of::<T>(),
+        if align_of::<T>() > RWLOCK_ALIGN {
+            align_of::<T>()
+        } else {
+            RWLOCK_ALIGN
+        },
+    );
+    /// The bytes a lock guarding a `T` occupies from its offset, for planning a layout.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(ipc_shm::sync::RwLock::<ipc_shm::AnonymousRegion, u64>::FOOTPRINT > 24);
+    /// ```
+    pub const FOOTPRINT: usize = Self::SLOT.footprint();
+
+    /// Places a new lock guarding `initial` at `offset` (a multiple of 8) of `region`.
+    ///
+    /// # Errors
+    ///
+    /// - [`InvalidArgument`](ErrorKind::InvalidArgument): the offset is not a multiple of 8,
+    ///   or [`FOOTPRINT`](Self::FOOTPRINT) bytes do not fit there.
+    /// - [`AlreadyExists`](ErrorKind::AlreadyExists): something was placed there already.
+    /// - [`Other`](ErrorKind::Other): `pthread_rwlock_init` failed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let region = ipc_shm::AnonymousRegion::new(4096)?;
+    /// let sut = ipc_shm::sync::RwLock::init(&region, 8, 5_i64)?;
+    /// assert_eq!(sut.read()?.get(), 5);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    #[doc(alias = "pthread_rwlock_init")]
+    pub fn init(region: &'r R, offset: usize, initial: T) -> Result<Self> {
+        let slot = Slot::init(region, offset, Self::SLOT, |region, body| {
+            let ptr = aligned_ptr(region, body, RWLOCK_LEN, RWLOCK_ALIGN)?;
+            // SAFETY: `ptr` is aligned and inside the region (checked by `aligned_ptr`), which
+            // stays mapped while borrowed; the slot's claim (just won by `Slot::init`) means no
+            // other thread or process uses these bytes until the slot is published.
+            #[allow(unsafe_code, reason = "initialising a pthread rwlock in the region")]
+            let initialised = unsafe { pthread::init_rwlock(ptr) };
+            initialised
+                .map_err(|errno| errno_error(region, "rwlock::init", "rwlock", offset, errno))?;
+            Data::<T>::new(region, body + Self::DATA_OFFSET)?.store(&initial);
+            Ok(())
+        })?;
+        Self::from_slot(&slot, offset)
+    }
+
+    /// Opens the lock at `offset` of `region`, checking that one guarding a `T`-sized value
+    /// was placed there.
+    ///
+    /// # Errors
+    ///
+    /// - [`InvalidArgument`](ErrorKind::InvalidArgument): the slot does not fit at `offset`.
+    /// - [`WouldBlock`](ErrorKind::WouldBlock): nothing is initialised there (yet).
+    /// - [`CorruptSharedState`](ErrorKind::CorruptSharedState): something else is there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let region = ipc_shm::AnonymousRegion::new(4096)?;
+    /// ipc_shm::sync::Mutex::init(&region, 0, 0_u64)?;
+    /// let err = ipc_shm::sync::RwLock::<_, u64>::open(&region, 0).unwrap_err();
+    /// assert_eq!(err.kind(), ipc_core::ErrorKind::CorruptSharedState); // a mutex
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn open(region: &'r R, offset: usize) -> Result<Self> {
+        let slot = Slot::open(region, offset, Self::SLOT)?;
+        Self::from_slot(&slot, offset)
+    }
+
+    fn from_slot(slot: &Slot<'r, R>, offset: usize) -> Result<Self> {
+        let region = slot.region();
+        let body = slot.body_offset();
+        let ptr = aligned_ptr(region, body, RWLOCK_LEN, RWLOCK_ALIGN)?;
+        // SAFETY: the slot is ready and tagged as an rwlock of this body length, so its
+        // creator ran `init_rwlock` at this aligned `ptr` before publishing it (the Acquire in
+        // `Slot::open` pairs with its Release); the region stays mapped for `'r`.
+        #[allow(unsafe_code, reason = "naming an initialised pthread rwlock")]
+        let raw = unsafe { RawRwLock::new(ptr) };
+        Ok(Self {
+            region,
+            offset,
+            raw,
+            data: Data::new(region, body + Self::DATA_OFFSET)?,
+        })
+    }
+
+    /// Takes a shared (read) lock, waiting as long as it takes: forever if a process died
+    /// holding the write lock (see the type's `# Crash behaviour`).
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidArgument`](ErrorKind::InvalidArgument): this thread holds the write lock;
+    /// [`WouldBlock`](ErrorKind::WouldBlock): the maximum number of readers is reached.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let region = ipc_shm::AnonymousRegion::new(4096)?;
+    /// let sut = ipc_shm::sync::RwLock::init(&region, 0, 1_u8)?;
+    /// assert_eq!(sut.read()?.get(), 1);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    #[doc(alias = "pthread_rwlock_rdlock")]
+    pub fn read(&self) -> Result<RwLockReadGuard<'_, 'r, R, T>> {
+        self.finish_read("rwlock::read", self.raw.read(false))
+    }
+
+    /// Takes a shared lock if no writer holds it or waits for it.
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read), and [`WouldBlock`](ErrorKind::WouldBlock) when it cannot be
+    /// taken now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let region = ipc_shm::AnonymousRegion::new(4096)?;
+    /// let sut = ipc_shm::sync::RwLock::init(&region, 0, 1_u8)?;
+    /// let _writing = sut.write()?;
+    /// assert_eq!(sut.try_read().unwrap_err().kind(), ipc_core::ErrorKind::WouldBlock);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    #[doc(alias = "pthread_rwlock_tryrdlock")]
+    pub fn try_read(&self) -> Result<RwLockReadGuard<'_, 'r, R, T>> {
+        self.finish_read("rwlock::try_read", self.raw.read(true))
+    }
+
+    /// Takes a shared lock, waiting at most `timeout`; returns even when a dead process holds
+    /// the lock.
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read), and [`TimedOut`](ErrorKind::TimedOut).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let region = ipc_shm::AnonymousRegion::new(4096)?;
+    /// let sut = ipc_shm::sync::RwLock::init(&region, 0, 1_u8)?;
+    /// assert!(sut.read_timeout(Duration::from_millis(10)).is_ok());
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    #[doc(alias = "pthread_rwlock_clockrdlock")]
+    pub fn read_timeout(&self, timeout: Duration) -> Result<RwLockReadGuard<'_, 'r, R, T>> {
+        match Deadline::after(timeout).instant() {
+            Some(deadline) => self.read_deadline(deadline),
+            None => self.read(),
+        }
+    }
+
+    /// Takes a shared lock, waiting until `deadline` (on `CLOCK_MONOTONIC`) at most.
+    ///
+    /// # Errors
+    ///
+    /// As [`read_timeout`](Self::read_timeout).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let region = ipc_shm::AnonymousRegion::new(4096)?;
+    /// let sut = ipc_shm::sync::RwLock::init(&region, 0, 1_u8)?;
+    /// assert!(sut.read_deadline(Instant::now() + Duration::from_millis(10)).is_ok());
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn read_deadline(&self, deadline: Instant) -> Result<RwLockReadGuard<'_, 'r, R, T>> {
+        self.finish_read(
+            "rwlock::read_deadline",
+            self.raw.read_until(monotonic(deadline)),
+        )
+    }
+
+    /// Takes the exclusive (write) lock, waiting as long as it takes: forever if a process
+    /// died holding the lock (see the type's `# Crash behaviour`).
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidArgument`](ErrorKind::InvalidArgument): this thread holds the write lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let region = ipc_shm::AnonymousRegion::new(4096)?;
+    /// let sut = ipc_shm::sync::RwLock::init(&region, 0, 1_u8)?;
+    /// sut.write()?.update(|v| *v += 1);
+    /// assert_eq!(sut.read()?.get(), 2);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    #[doc(alias = "pthread_rwlock_wrlock")]
+    pub fn write(&self) -> Result<RwLockWriteGuard<'_, 'r, R, T>> {
+        self.finish_write("rwlock::write", self.raw.write(false))
+    }
+
+    /// Takes the exclusive lock if nobody holds the lock.
+    ///
+    /// # Errors
+    ///
+    /// As [`write`](Self::write), and [`WouldBlock`](ErrorKind::WouldBlock) when it is held.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let region = ipc_shm::AnonymousRegion::new(4096)?;
+    /// let sut = ipc_shm::sync::RwLock::init(&region, 0, 1_u8)?;
+    /// let _reading = sut.read()?;
+    /// assert_eq!(sut.try_write().unwrap_err().kind(), ipc_core::ErrorKind::WouldBlock);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    #[doc(alias = "pthread_rwlock_trywrlock")]
+    pub fn try_write(&self) -> Result<RwLockWriteGuard<'_, 'r, R, T>> {
+        self.finish_write("rwlock::try_write", self.raw.write(true))
+    }
+
+    /// Takes the exclusive lock, waiting at most `timeout`; returns even when a dead process
+    /// holds the lock.
+    ///
+    /// # Errors
+    ///
+    /// As [`write`](Self::write), and [`TimedOut`](ErrorKind::TimedOut).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let region = ipc_shm::AnonymousRegion::new(4096)?;
+    /// let sut = ipc_shm::sync::RwLock::init(&region, 0, 1_u8)?;
+    /// let _reading = sut.read()?;
+    /// let err = sut.write_timeout(Duration::from_millis(10)).unwrap_err();
+    /// assert_eq!(err.kind(), ipc_core::ErrorKind::TimedOut);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    #[doc(alias = "pthread_rwlock_clockwrlock")]
+    pub fn write_timeout(&self, timeout: Duration) -> Result<RwLockWriteGuard<'_, 'r, R, T>> {
+        match Deadline::after(timeout).instant() {
+            Some(deadline) => self.write_deadline(deadline),
+            None => self.write(),
+        }
+    }
+
+    /// Takes the exclusive lock, waiting until `deadline` (on `CLOCK_MONOTONIC`) at most.
+    ///
+    /// # Errors
+    ///
+    /// As [`write_timeout`](Self::write_timeout).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let region = ipc_shm::AnonymousRegion::new(4096)?;
+    /// let sut = ipc_shm::sync::RwLock::init(&region, 0, 1_u8)?;
+    /// assert!(sut.write_deadline(Instant::now() + Duration::from_millis(10)).is_ok());
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn write_deadline(&self, deadline: Instant) -> Result<RwLockWriteGuard<'_, 'r, R, T>> {
+        self.finish_write(
+            "rwlock::write_deadline",
+            self.raw.write_until(monotonic(deadline)),
+        )
+    }
+
+    /// The offset the lock was placed at.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let region = ipc_shm::AnonymousRegion::new(4096)?;
+    /// assert_eq!(ipc_shm::sync::RwLock::init(&region, 64, 0_u8)?.offset(), 64);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    fn finish_read(
+        &self,
+        operation: &'static str,
+        locked: std::result::Result<(), Errno>,
+    ) -> Result<RwLockReadGuard<'_, 'r, R, T>> {
+        locked
+            .map_err(|errno| errno_error(self.region, operation, "rwlock", self.offset, errno))?;
+        Ok(RwLockReadGuard {
+            lock: self,
+            _not_send: PhantomData,
+        })
+    }
+
+    fn finish_write(
+        &self,
+        operation: &'static str,
+        locked: std::result::Result<(), Errno>,
+    ) -> Result<RwLockWriteGuard<'_, 'r, R, T>> {
+        locked
+            .map_err(|errno| errno_error(self.region, operation, "rwlock", self.offset, errno))?;
+        Ok(RwLockWriteGuard {
+            lock: self,
+            _not_send: PhantomData,
+        })
+    }
+}
+
+impl<R: ?Sized, T> fmt::Debug for RwLock<'_, R, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RwLock")
+            .field("offset", &self.offset)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A shared lock on an [`RwLock`], held until dropped; reads the value by copy.
+///
+/// # Examples
+///
+/// ```
+/// let region = ipc_shm::AnonymousRegion::new(4096)?;
+/// let lock = ipc_shm::sync::RwLock::init(&region, 0, 9_u32)?;
+/// let sut = lock.read()?;
+/// assert_eq!(sut.get(), 9);
+/// # Ok::<(), ipc_core::Error>(())
+/// ```
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct RwLockReadGuard<'a, 'r, R: ?Sized, T> {
+    lock: &'a RwLock<'r, R, T>,
+    /// `!Send`: the locking thread releases it.
+    _not_send: PhantomData<std::sync::MutexGuard<'static, ()>>,
+}
+
+impl<R: SharedRegion + ?Sized, T: Pod> RwLockReadGuard<'_, '_, R, T> {
+    /// A copy of the guarded value.
+    ///
+    /// # Examples
+    ///
+    /// See the type's example.
+    pub fn get(&self) -> T {
+        self.lock.data.load()
+    }
+}
+
+/// The exclusive lock on an [`RwLock`], held until dropped; reaches the value by copy.
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>(_: &T) {}
+/// let region = ipc_shm::AnonymousRegion::new(4096).unwrap();
+/// let sut = ipc_shm::sync::RwLock::init(&region, 0, 0_u8).unwrap();
+/// assert_send(&sut.write().unwrap());
+/// ```
+///
+/// # Examples
+///
+/// ```
+/// let region = ipc_shm::AnonymousRegion::new(4096)?;
+/// let lock = ipc_shm::sync::RwLock::init(&region, 0, 9_u32)?;
+/// let sut = lock.write()?;
+/// sut.set(&10);
+/// assert_eq!(sut.update(|v| { *v += 1; *v }), 11);
+/// # Ok::<(), ipc_core::Error>(())
+/// ```
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct RwLockWriteGuard<'a, 'r, R: ?Sized, T> {
+    lock: &'a RwLock<'r, R, T>,
+    /// `!Send`: the locking thread releases it.
+    _not_send: PhantomData<std::sync::MutexGuard<'static, ()>>,
+}
+
+impl<R: SharedRegion + ?Sized, T: Pod> RwLockWriteGuard<'_, '_, R, T> {
+    /// A copy of the guarded value.
+    ///
+    /// # Examples
+    ///
+    /// See the type's example.
+    pub fn get(&self) -> T {
+        self.lock.data.load()
+    }
+
+    /// Replaces the guarded value with a copy of `value`.
+    ///
+    /// # Examples
+    ///
+    /// See the type's example.
+    pub fn set(&self, value: &T) {
+        self.lock.data.store(value);
+    }
+
+    /// Copies the value out, lets `f` change the copy, and copies it back; returns what `f`
+    /// returns. If `f` panics, nothing is written back.
+    ///
+    /// # Examples
+    ///
+    /// See the type's example.
+    pub fn update<U>(&self, f: impl FnOnce(&mut T) -> U) -> U {
+        let mut value = self.get();
+        let result = f(&mut value);
+        self.set(&value);
+        result
+    }
+}
+
+impl<R: ?Sized, T> Drop for RwLockReadGuard<'_, '_, R, T> {
+    fn drop(&mut self) {
+        let unlocked = self.lock.raw.unlock();
+        debug_assert!(unlocked.is_ok(), "unlocking a held rwlock: {unlocked:?}");
+    }
+}
+
+impl<R: ?Sized, T> Drop for RwLockWriteGuard<'_, '_, R, T> {
+    fn drop(&mut self) {
+        let unlocked = self.lock.raw.unlock();
+        debug_assert!(unlocked.is_ok(), "unlocking a held rwlock: {unlocked:?}");
+    }
+}
+
+impl<R: ?Sized, T> fmt::Debug for RwLockReadGuard<'_, '_, R, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RwLockReadGuard").finish_non_exhaustive()
+    }
+}
+
+impl<R: ?Sized, T> fmt::Debug for RwLockWriteGuard<'_, '_, R, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RwLockWriteGuard").finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::AnonymousRegion;
+    use ipc_core::ErrorKind;
+
+    #[test]
+    fn rwlocks_are_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<RwLock<'static, AnonymousRegion, u64>>();
+    }
+
+    #[test]
+    fn a_writer_asking_again_is_refused_instead_of_deadlocking() {
+        let region = AnonymousRegion::new(4096).unwrap();
+        let sut = RwLock::init(&region, 0, 0_u32).unwrap();
+        let _held = sut.write().unwrap();
+        assert_eq!(sut.write().unwrap_err().kind(), ErrorKind::InvalidArgument);
+        assert_eq!(sut.read().unwrap_err().kind(), ErrorKind::InvalidArgument);
+    }
+}
