@@ -11,7 +11,7 @@ use ipc_core::{Result, SharedRegion};
 use crate::bounds;
 
 use crate::pod::PodView;
-use crate::sys::mmap;
+use crate::sys::copy;
 
 /// Safe access to any [`SharedRegion`]: implemented for every region type, including those of
 /// other crates (System V segments) and the caller's own.
@@ -78,7 +78,7 @@ pub trait RegionAccess: SharedRegion {
         // `SharedRegion` contract keeps mapped while `self` is borrowed.
         #[allow(unsafe_code, reason = "the one copy out of shared memory")]
         unsafe {
-            mmap::copy_out(src, buf);
+            copy::copy_out(src, buf);
         }
         Ok(())
     }
@@ -106,7 +106,7 @@ pub trait RegionAccess: SharedRegion {
         // while `self` is borrowed (promise 3 of `SharedRegion`).
         #[allow(unsafe_code, reason = "the one copy into shared memory")]
         unsafe {
-            mmap::copy_in(dst, data);
+            copy::copy_in(dst, data);
         }
         Ok(())
     }

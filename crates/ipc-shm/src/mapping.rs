@@ -111,7 +111,7 @@ mod tests {
         // SAFETY: the 64 bytes are inside the live mapping.
         #[allow(unsafe_code, reason = "test reads through the raw core")]
         unsafe {
-            mmap::copy_out(sut.ptr(), &mut copy);
+            crate::sys::copy::copy_out(sut.ptr(), &mut copy);
         }
         assert_eq!(copy, [0; 64]);
     }

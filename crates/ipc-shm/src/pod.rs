@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 
 use bytemuck::Pod;
 
-use crate::sys::mmap;
+use crate::sys::copy;
 
 /// One `T` inside a shared region, loaded and stored whole by copy; made by
 /// [`RegionAccess::pod`](crate::RegionAccess::pod).
@@ -65,7 +65,7 @@ impl<'r, T: Pod> PodView<'r, T> {
         // region that stays mapped for `'r`, which this borrow of `self` is within.
         #[allow(unsafe_code, reason = "the copy out of shared memory")]
         unsafe {
-            mmap::copy_out(self.ptr, bytemuck::bytes_of_mut(&mut value));
+            copy::copy_out(self.ptr, bytemuck::bytes_of_mut(&mut value));
         }
         value
     }
@@ -86,7 +86,7 @@ impl<'r, T: Pod> PodView<'r, T> {
         // SAFETY: as in `load`; `SharedRegion` regions are mapped writable.
         #[allow(unsafe_code, reason = "the copy into shared memory")]
         unsafe {
-            mmap::copy_in(self.ptr, bytemuck::bytes_of(value));
+            copy::copy_in(self.ptr, bytemuck::bytes_of(value));
         }
     }
 

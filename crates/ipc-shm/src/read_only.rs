@@ -11,7 +11,7 @@ use ipc_core::{Object, Result};
 use crate::bounds;
 
 use crate::mapping::Mapping;
-use crate::sys::mmap;
+use crate::sys::copy;
 
 /// A mapping this process may only read (`PROT_READ`): a POSIX shm object opened read-only, a
 /// write-sealed memfd, a file mapped read-only.
@@ -116,7 +116,7 @@ impl ReadOnlyRegion {
         // stays mapped while `self` is borrowed.
         #[allow(unsafe_code, reason = "the copy out of a read-only mapping")]
         unsafe {
-            mmap::copy_out(src, buf);
+            copy::copy_out(src, buf);
         }
         Ok(())
     }
@@ -189,7 +189,7 @@ impl ReadOnlyRegion {
         // SAFETY: as in `read_at`: the value's bytes lie inside the live, readable mapping.
         #[allow(unsafe_code, reason = "the copy out of a read-only mapping")]
         unsafe {
-            mmap::copy_out(src, bytemuck::bytes_of_mut(&mut value));
+            copy::copy_out(src, bytemuck::bytes_of_mut(&mut value));
         }
         Ok(value)
     }

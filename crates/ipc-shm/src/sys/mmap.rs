@@ -1,12 +1,11 @@
-//! `mmap` and `munmap`, and the atomic copies in and out of a mapping.
+//! `mmap` and `munmap`.
 #![allow(
     unsafe_code,
-    reason = "mapping memory and copying through raw pointers into it are raw operations"
+    reason = "mapping and unmapping memory are raw operations"
 )]
 
 use std::os::fd::BorrowedFd;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 use rustix::io::Errno;
 use rustix::mm::{MapFlags, ProtFlags};
@@ -52,71 +51,4 @@ pub(crate) unsafe fn unmap(ptr: NonNull<u8>, len: usize) {
         result.is_ok(),
         "munmap of a live mapping failed: {result:?}"
     );
-}
-
-/// Copies `dst.len()` bytes out of shared memory at `src`, with relaxed atomic loads.
-///
-/// Another process (or thread) may write these bytes at the same time. Plain copies would then
-/// race, which the Rust memory model makes undefined behaviour; relaxed atomic loads make the
-/// race benign: each word read is one some writer wrote, and a copy that overlaps a write may
-/// mix old and new words (a torn value), which the caller's protocol (a lock, a sequence number)
-/// must rule out or detect. On x86-64 and aarch64 a relaxed load is an ordinary load.
-///
-/// # Safety
-///
-/// `src..src + dst.len()` is inside a live mapping that stays mapped for the call.
-pub(crate) unsafe fn copy_out(src: *const u8, dst: &mut [u8]) {
-    let len = dst.len();
-    let head = src.align_offset(8).min(len);
-    let words = (len - head) / 8;
-    for (i, byte) in dst[..head].iter_mut().enumerate() {
-        // SAFETY: `src + i` is inside the caller's live mapping (i < len), and any address is
-        // aligned for `AtomicU8`.
-        let cell = unsafe { AtomicU8::from_ptr(src.wrapping_add(i).cast_mut()) };
-        *byte = cell.load(Ordering::Relaxed);
-    }
-    for w in 0..words {
-        let at = head + w * 8;
-        // SAFETY: `src + at` is 8-aligned (head aligned it) and `at + 8 <= len`, so the word
-        // is inside the caller's live mapping.
-        let cell = unsafe { AtomicU64::from_ptr(src.wrapping_add(at).cast_mut().cast::<u64>()) };
-        let word = cell.load(Ordering::Relaxed);
-        dst[at..at + 8].copy_from_slice(&word.to_ne_bytes());
-    }
-    let tail = head + words * 8;
-    for (i, byte) in dst[tail..].iter_mut().enumerate() {
-        // SAFETY: `src + tail + i` is inside the caller's live mapping (tail + i < len).
-        let cell = unsafe { AtomicU8::from_ptr(src.wrapping_add(tail + i).cast_mut()) };
-        *byte = cell.load(Ordering::Relaxed);
-    }
-}
-
-/// Copies `src` into shared memory at `dst`, with relaxed atomic stores; see `copy_out` for why.
-///
-/// # Safety
-///
-/// `dst..dst + src.len()` is inside a live writable mapping that stays mapped for the call.
-pub(crate) unsafe fn copy_in(dst: *mut u8, src: &[u8]) {
-    let len = src.len();
-    let head = dst.align_offset(8).min(len);
-    let words = (len - head) / 8;
-    for (i, &byte) in src[..head].iter().enumerate() {
-        // SAFETY: `dst + i` is inside the caller's live writable mapping (i < len).
-        let cell = unsafe { AtomicU8::from_ptr(dst.wrapping_add(i)) };
-        cell.store(byte, Ordering::Relaxed);
-    }
-    for w in 0..words {
-        let at = head + w * 8;
-        let mut word = [0; 8];
-        word.copy_from_slice(&src[at..at + 8]);
-        // SAFETY: `dst + at` is 8-aligned and `at + 8 <= len`: inside the caller's mapping.
-        let cell = unsafe { AtomicU64::from_ptr(dst.wrapping_add(at).cast::<u64>()) };
-        cell.store(u64::from_ne_bytes(word), Ordering::Relaxed);
-    }
-    let tail = head + words * 8;
-    for (i, &byte) in src[tail..].iter().enumerate() {
-        // SAFETY: `dst + tail + i` is inside the caller's live writable mapping.
-        let cell = unsafe { AtomicU8::from_ptr(dst.wrapping_add(tail + i)) };
-        cell.store(byte, Ordering::Relaxed);
-    }
 }
