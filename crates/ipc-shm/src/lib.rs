@@ -26,9 +26,11 @@ pub mod lock;
 mod mapping;
 mod pod;
 mod read_only;
+mod shm;
 mod sys;
 
 pub use access::RegionAccess;
 pub use anonymous::AnonymousRegion;
 pub use pod::PodView;
 pub use read_only::ReadOnlyRegion;
+pub use shm::{ReadOnlySharedMemory, SharedMemory, SharedMemoryBuilder};

@@ -2,3 +2,4 @@
 //! re-executed in a named role.
 
 mod access;
+mod posix;
