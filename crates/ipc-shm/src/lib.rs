@@ -22,8 +22,10 @@
 mod access;
 mod anonymous;
 mod bounds;
+mod file;
 pub mod lock;
 mod mapping;
+mod memfd;
 mod pod;
 mod read_only;
 mod shm;
@@ -31,6 +33,8 @@ mod sys;
 
 pub use access::RegionAccess;
 pub use anonymous::AnonymousRegion;
+pub use file::{Advice, MappedFile, MappedFileBuilder};
+pub use memfd::{ForeignMemfd, Memfd, MemfdBuilder, MemfdRegion, Seals};
 pub use pod::PodView;
 pub use read_only::ReadOnlyRegion;
 pub use shm::{ReadOnlySharedMemory, SharedMemory, SharedMemoryBuilder};
