@@ -51,12 +51,13 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    /// The full run: under three minutes for the three pipe and FIFO cases on two cores.
+    /// The full run: about 45 s per two-process case and 5 s per single-process row on two
+    /// cores, so every case fits in about five minutes.
     pub(crate) const FULL: Self = Self {
         rounds: 20,
         warmup: Duration::from_millis(200),
-        latency_round: Duration::from_millis(250),
-        throughput_round: Duration::from_millis(200),
+        latency_round: Duration::from_millis(200),
+        throughput_round: Duration::from_millis(150),
         min_round_trips: 1_000,
         min_messages: 500,
         max_count: 2_000_000,

@@ -15,6 +15,11 @@
 //! readable; `CAPACITY - (head - tail)` are writable. The cursors count bytes forever (2^64 bytes
 //! do not wrap in any run).
 //!
+//! A producer publishes a message whole when the ring has room for it (in pieces only when it
+//! must wait for room). Publishing in smaller pieces, so the consumer copies out while the producer
+//! still copies in, was tried: it tripled the raw 64 KiB round trip (the two cores then fight
+//! over the lines being copied), so it is not done.
+//!
 //! # Waiting
 //!
 //! Busy polling, bounded: a side waiting for data or space re-checks the other cursor
@@ -39,7 +44,9 @@ pub(crate) const DATA: usize = 256;
 pub(crate) const DIRECTION: usize = DATA + CAPACITY;
 /// The bytes of both directions: parent to peer (`down`) at 0, peer to parent (`up`) after it.
 pub(crate) const LEN: usize = 2 * DIRECTION;
-/// Checks with `spin_loop` before a waiting side starts yielding.
+/// Checks with `spin_loop` before a waiting side starts yielding: about 30 µs on the 2.4 GHz
+/// AMD EPYC this was tuned on, longer than the raw side's copy of a 64 KiB message but not
+/// always than the API's, whose waits for one may end in the yielding phase.
 pub(crate) const SPINS: u32 = 1_000;
 
 const _: () = assert!(
