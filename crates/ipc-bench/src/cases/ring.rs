@@ -137,12 +137,18 @@ impl<B: Bytes> Duplex for RingDuplex<'_, B> {
                 })?;
                 self.room_to = room_to;
             }
-            let n = buf.len().min((self.room_to - self.sent) as usize);
+            // At most CAPACITY, whatever the peer wrote in the cursors, so both copies stay
+            // inside the data.
+            let n = buf
+                .len()
+                .min(CAPACITY)
+                .min((self.room_to - self.sent) as usize);
             let at = (self.sent % CAPACITY as u64) as usize;
             let first = n.min(CAPACITY - at);
-            // SAFETY: `at + first <= CAPACITY`, inside this direction's data; the bytes from
-            // `sent` up to `room_to` are free (the consumer released them with its tail store,
-            // which the Acquire above observed) and only this producer writes them.
+            // SAFETY: `at + first <= CAPACITY` and `n <= CAPACITY`, inside this direction's data;
+            // the bytes from `sent` up to `room_to` are free (the consumer released them with its
+            // tail store, which the Acquire above observed) and only this producer writes them,
+            // as long as the peer keeps the protocol: the raw side trusts its peer, as C does.
             #[allow(unsafe_code, reason = "a copy into the producer's range")]
             let written = unsafe { self.bytes.write(self.tx.base + DATA + at, &buf[..first]) };
             written?;
@@ -175,14 +181,18 @@ impl<B: Bytes> Duplex for RingDuplex<'_, B> {
                 })?;
                 self.data_to = data_to;
             }
-            let n = buf.len().min((self.data_to - self.received) as usize);
+            let n = buf
+                .len()
+                .min(CAPACITY)
+                .min((self.data_to - self.received) as usize);
             let at = (self.received % CAPACITY as u64) as usize;
             let first = n.min(CAPACITY - at);
             let (now, rest) = buf.split_at_mut(n);
             let (low, high) = now.split_at_mut(first);
-            // SAFETY: `at + first <= CAPACITY`, inside this direction's data; the bytes from
-            // `received` up to `data_to` were published by the producer's head store (observed
-            // by the Acquire above) and it does not touch them again until our tail store.
+            // SAFETY: `at + first <= CAPACITY` and `n <= CAPACITY`, inside this direction's data;
+            // the bytes from `received` up to `data_to` were published by the producer's head
+            // store (observed by the Acquire above) and a producer keeping the protocol does not
+            // touch them again until our tail store.
             #[allow(unsafe_code, reason = "a copy out of the consumer's range")]
             let read = unsafe { self.bytes.read(self.rx.base + DATA + at, low) };
             read?;
