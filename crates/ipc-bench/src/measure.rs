@@ -7,6 +7,9 @@
 //! - Throughput: the leader writes `count` messages of `size` bytes, the follower reads exactly
 //!   `count * size` bytes (one message at a time) and answers with a one-byte acknowledgement; the
 //!   leader's clock covers the first write to the acknowledgement.
+//!
+//! A single-process case ([`crate::cases::Solo`]) has no peer: its round repeats one operation
+//! (see [`solo`]); latency times each operation, throughput the whole round.
 
 use std::io;
 use std::time::{Duration, Instant};
@@ -37,9 +40,9 @@ impl Imp {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Measure {
-    /// Round-trip latency of one message.
+    /// Round-trip latency of one message (single-process cases: the time of one operation).
     Latency,
-    /// Streaming throughput in one direction.
+    /// Streaming throughput in one direction (single-process cases: operations per second).
     Throughput,
 }
 
@@ -65,7 +68,8 @@ pub(crate) struct Job {
     pub(crate) imp: Imp,
     /// Message size in bytes.
     pub(crate) size: usize,
-    /// Round trips (latency) or messages (throughput) in the round.
+    /// Round trips (latency) or messages (throughput) in the round; operations for a
+    /// single-process case.
     pub(crate) count: u64,
 }
 
@@ -76,6 +80,13 @@ pub(crate) trait Duplex {
     fn send(&mut self, buf: &[u8]) -> io::Result<()>;
     /// Receives exactly `buf.len()` bytes from the other side.
     fn recv(&mut self, buf: &mut [u8]) -> io::Result<()>;
+}
+
+/// One operation of a single-process case (see [`crate::cases::Solo`]): the one thing such a case
+/// implements twice (API and raw) for [`solo`].
+pub(crate) trait Op {
+    /// Does the operation once; `data` is what it writes, when it writes (empty otherwise).
+    fn run(&mut self, data: &[u8]) -> io::Result<()>;
 }
 
 /// The message buffers of one side, allocated once at the largest size.
@@ -178,6 +189,46 @@ pub(crate) fn follow<D: Duplex>(link: &mut D, job: &Job, bufs: &mut Buffers) -> 
     Ok(())
 }
 
+/// Runs `job` in this process alone. Latency rounds time each operation and append one sample
+/// (nanoseconds) per operation to `samples`; throughput rounds time only the whole round. Both
+/// return the round's wall time. The first byte of the data changes with every operation, so a
+/// write is never a no-op.
+///
+/// # Errors
+/// The operation's error.
+pub(crate) fn solo<O: Op>(
+    op: &mut O,
+    job: &Job,
+    bufs: &mut Buffers,
+    samples: &mut Vec<u64>,
+) -> io::Result<Duration> {
+    let data = &mut bufs.tx[..job.size];
+    let start = Instant::now();
+    match job.measure {
+        Measure::Latency => {
+            samples.reserve(usize::try_from(job.count).unwrap_or(usize::MAX));
+            for i in 0..job.count {
+                if let Some(first) = data.first_mut() {
+                    *first = i as u8;
+                }
+                let t = Instant::now();
+                op.run(data)?;
+                let ns = t.elapsed().as_nanos();
+                samples.push(u64::try_from(ns).unwrap_or(u64::MAX));
+            }
+        }
+        Measure::Throughput => {
+            for i in 0..job.count {
+                if let Some(first) = data.first_mut() {
+                    *first = i as u8;
+                }
+                op.run(data)?;
+            }
+        }
+    }
+    Ok(start.elapsed())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,6 +262,47 @@ mod tests {
         let mut samples = Vec::new();
         lead(&mut sut, &job, &mut Buffers::new(64), &mut samples).unwrap();
         assert_eq!(samples.len(), 10);
+    }
+
+    /// Counts its operations and the bytes they were given.
+    struct Counter(u64, usize);
+
+    impl Op for Counter {
+        fn run(&mut self, data: &[u8]) -> io::Result<()> {
+            self.0 += 1;
+            self.1 += data.len();
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_solo_latency_round_records_one_sample_per_operation() {
+        let mut sut = Counter(0, 0);
+        let job = Job {
+            measure: Measure::Latency,
+            imp: Imp::Api,
+            size: 16,
+            count: 7,
+        };
+        let mut samples = Vec::new();
+        solo(&mut sut, &job, &mut Buffers::new(16), &mut samples).unwrap();
+        assert_eq!(samples.len(), 7);
+        assert_eq!((sut.0, sut.1), (7, 7 * 16));
+    }
+
+    #[test]
+    fn a_solo_throughput_round_records_no_samples() {
+        let mut sut = Counter(0, 0);
+        let job = Job {
+            measure: Measure::Throughput,
+            imp: Imp::Raw,
+            size: 0,
+            count: 5,
+        };
+        let mut samples = Vec::new();
+        solo(&mut sut, &job, &mut Buffers::new(16), &mut samples).unwrap();
+        assert!(samples.is_empty());
+        assert_eq!((sut.0, sut.1), (5, 0));
     }
 
     #[test]

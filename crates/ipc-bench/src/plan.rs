@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::cases::Kind;
 use crate::measure::Measure;
 
 /// The message sizes measured, in bytes.
@@ -41,18 +42,27 @@ pub(crate) struct Plan {
     pub(crate) min_messages: u64,
     /// Most round trips or messages in any round.
     pub(crate) max_count: u64,
+    /// Target duration of one round of a single-process case (latency or throughput).
+    #[serde(rename = "solo_round_s", serialize_with = "seconds")]
+    pub(crate) solo_round: Duration,
+    /// Fewest operations in a round of a single-process case (an `msync` to disk may take
+    /// milliseconds).
+    pub(crate) min_ops: u64,
 }
 
 impl Plan {
-    /// The full run: under three minutes for the three pipe and FIFO cases on two cores.
+    /// The full run: about 45 s per two-process case and 5 s per single-process row on two
+    /// cores, so every case fits in about five minutes.
     pub(crate) const FULL: Self = Self {
         rounds: 20,
         warmup: Duration::from_millis(200),
-        latency_round: Duration::from_millis(250),
-        throughput_round: Duration::from_millis(200),
+        latency_round: Duration::from_millis(200),
+        throughput_round: Duration::from_millis(150),
         min_round_trips: 1_000,
         min_messages: 500,
         max_count: 2_000_000,
+        solo_round: Duration::from_millis(50),
+        min_ops: 20,
     };
 
     /// The smoke run (`--quick`): every case and size, a few milliseconds each.
@@ -64,22 +74,32 @@ impl Plan {
         min_round_trips: 50,
         min_messages: 100,
         max_count: 100_000,
+        solo_round: Duration::from_millis(5),
+        min_ops: 5,
     };
 
-    /// The target duration of one round of `measure`.
-    pub(crate) fn round_target(&self, measure: Measure) -> Duration {
-        match measure {
-            Measure::Latency => self.latency_round,
-            Measure::Throughput => self.throughput_round,
+    /// The target duration of one round of `measure` in a case of `kind`.
+    pub(crate) fn round_target(&self, kind: Kind, measure: Measure) -> Duration {
+        match (kind, measure) {
+            (Kind::Solo, _) => self.solo_round,
+            (Kind::Pair, Measure::Latency) => self.latency_round,
+            (Kind::Pair, Measure::Throughput) => self.throughput_round,
         }
     }
 
     /// The count that makes a round last about `target` at `per_op` each, within the plan's
-    /// bounds for `measure`.
-    pub(crate) fn count_for(&self, measure: Measure, target: Duration, per_op: Duration) -> u64 {
-        let min = match measure {
-            Measure::Latency => self.min_round_trips,
-            Measure::Throughput => self.min_messages,
+    /// bounds for `measure` in a case of `kind`.
+    pub(crate) fn count_for(
+        &self,
+        kind: Kind,
+        measure: Measure,
+        target: Duration,
+        per_op: Duration,
+    ) -> u64 {
+        let min = match (kind, measure) {
+            (Kind::Solo, _) => self.min_ops,
+            (Kind::Pair, Measure::Latency) => self.min_round_trips,
+            (Kind::Pair, Measure::Throughput) => self.min_messages,
         };
         let wanted = target.as_secs_f64() / per_op.as_secs_f64().max(1e-9);
         // Saturating float-to-int conversion; the clamp bounds it anyway.
@@ -92,9 +112,12 @@ fn seconds<S: serde::Serializer>(duration: &Duration, to: S) -> Result<S::Ok, S:
     to.serialize_f64(duration.as_secs_f64())
 }
 
-/// A size as it appears in row ids and tables: `64B`, `4KiB`, `64KiB`.
+/// A size as it appears in row ids and tables: `64B`, `4KiB`, `64KiB`, and `-` for an operation
+/// without a size (a lock).
 pub(crate) fn size_label(size: usize) -> String {
-    if size >= 1 << 20 && size.is_multiple_of(1 << 20) {
+    if size == 0 {
+        "-".to_owned()
+    } else if size >= 1 << 20 && size.is_multiple_of(1 << 20) {
         format!("{}MiB", size >> 20)
     } else if size >= 1 << 10 && size.is_multiple_of(1 << 10) {
         format!("{}KiB", size >> 10)
@@ -118,15 +141,24 @@ mod tests {
         assert_eq!(size_label(4096), "4KiB");
         assert_eq!(size_label(65536), "64KiB");
         assert_eq!(size_label(1000), "1000B");
+        assert_eq!(size_label(0), "-");
     }
 
     #[test]
     fn a_calibrated_count_stays_within_the_plan_bounds() {
         let sut = Plan::FULL;
-        let fast = sut.count_for(Measure::Latency, sut.latency_round, Duration::from_nanos(1));
-        let slow = sut.count_for(Measure::Latency, sut.latency_round, Duration::from_secs(1));
+        let target = sut.latency_round;
+        let fast = sut.count_for(
+            Kind::Pair,
+            Measure::Latency,
+            target,
+            Duration::from_nanos(1),
+        );
+        let slow = sut.count_for(Kind::Pair, Measure::Latency, target, Duration::from_secs(1));
         assert_eq!(fast, sut.max_count);
         assert_eq!(slow, sut.min_round_trips);
+        let slow_op = sut.count_for(Kind::Solo, Measure::Latency, target, Duration::from_secs(1));
+        assert_eq!(slow_op, sut.min_ops);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::cases::Reference;
+use crate::cases::{Kind, Reference};
 use crate::machine::Machine;
 use crate::measure::Measure;
 use crate::pin::Placement;
@@ -10,7 +10,10 @@ use crate::plan::{self, Plan};
 use crate::stats::{LatencySummary, ThroughputSummary};
 
 /// The JSON layout version; bump it when a field changes meaning.
-pub(crate) const SCHEMA_VERSION: u32 = 1;
+///
+/// 2: rows carry `kind` (`pair` or `solo`); a solo row's latency is the time of one operation and
+/// its throughput operations per second; `size_bytes` 0 means the operation has no size.
+pub(crate) const SCHEMA_VERSION: u32 = 2;
 
 /// One implementation's figures in a row.
 #[derive(Clone, Debug, Serialize)]
@@ -29,6 +32,8 @@ pub(crate) struct Row {
     pub(crate) id: String,
     /// The case id.
     pub(crate) case: &'static str,
+    /// Two processes, or the parent alone.
+    pub(crate) kind: Kind,
     /// How the case is built.
     pub(crate) setup: &'static str,
     /// What was measured.
@@ -107,6 +112,8 @@ fn pairwise(api: &[f64], raw: &[f64], ratio: impl Fn(f64, f64) -> f64) -> Vec<f6
 pub(crate) struct RowHead {
     /// The case id.
     pub(crate) case: &'static str,
+    /// Two processes, or the parent alone.
+    pub(crate) kind: Kind,
     /// How the case is built.
     pub(crate) setup: &'static str,
     /// What is measured.
@@ -131,6 +138,7 @@ impl RowHead {
         Row {
             id: plan::row_id(self.case, self.measure, self.size),
             case: self.case,
+            kind: self.kind,
             setup: self.setup,
             measurement: self.measure,
             size_bytes: self.size,

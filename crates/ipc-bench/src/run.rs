@@ -1,18 +1,19 @@
-//! The parent's side of a run: for each case, start the peer, measure every selected row with
-//! the API and raw rounds interleaved, reap the peer; then write the reports.
+//! The parent's side of a run: for each case, start the peer (or, for a single-process case, open
+//! its objects), measure every selected row with the API and raw rounds interleaved, reap the
+//! peer; then write the reports.
 
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::cases::{AnyLink, CASES, Case, Prepared};
+use crate::cases::{AnyLink, AnySoloLink, CASES, Case, Entry, Kind, Prepared, Solo};
 use crate::cli::RunArgs;
 use crate::control::{Command, Reply};
 use crate::error::{Context, Error, Result};
 use crate::machine;
 use crate::measure::{Buffers, Imp, Job, Measure};
 use crate::pin::{self, Placement};
-use crate::plan::{self, CONNECT_LIMIT, MAX_SIZE, Plan, ROUND_LIMIT, SIZES};
+use crate::plan::{self, CONNECT_LIMIT, MAX_SIZE, Plan, ROUND_LIMIT};
 use crate::process::PeerProcess;
 use crate::progress::Progress;
 use crate::report;
@@ -20,6 +21,8 @@ use crate::results::{Report, Row, RowHead, SCHEMA_VERSION};
 
 /// Round trips (latency) or messages (throughput) in the first, calibrating round.
 const PILOT: [u64; 2] = [64, 256];
+/// Operations in the first, calibrating round of a single-process case.
+const SOLO_PILOT: u64 = 8;
 
 /// Runs the bench; the exit code is a failure when any case failed.
 pub(crate) fn main(args: &RunArgs) -> ExitCode {
@@ -35,20 +38,21 @@ pub(crate) fn main(args: &RunArgs) -> ExitCode {
 
 /// One case and the rows selected in it.
 struct Selected {
-    case: &'static dyn Case,
+    entry: Entry,
     rows: Vec<(Measure, usize)>,
 }
 
 fn select(filter: Option<&str>) -> Vec<Selected> {
     CASES
         .iter()
-        .map(|&case| Selected {
-            case,
-            rows: SIZES
+        .map(|&entry| Selected {
+            entry,
+            rows: entry
+                .sizes()
                 .iter()
                 .flat_map(|&size| Measure::ALL.map(|m| (m, size)))
                 .filter(|&(m, size)| {
-                    filter.is_none_or(|f| plan::row_id(case.id(), m, size).contains(f))
+                    filter.is_none_or(|f| plan::row_id(entry.id(), m, size).contains(f))
                 })
                 .collect(),
         })
@@ -85,7 +89,10 @@ fn run(args: &RunArgs) -> Result<bool> {
     let mut rows = Vec::new();
     let mut failures = Vec::new();
     for selected in &selection {
-        let (done, failure) = run_case(selected, &plan, placement, &progress);
+        let (done, failure) = match selected.entry {
+            Entry::Pair(case) => run_case(case, &selected.rows, &plan, placement, &progress),
+            Entry::Solo(case) => run_solo(case, &selected.rows, &plan, &progress),
+        };
         rows.extend(done);
         if let Some(err) = failure {
             progress.note(&err.to_string());
@@ -137,12 +144,12 @@ fn write_files(report: &Report, out: &Path) -> Result<()> {
 
 /// Measures one case's rows with one peer; returns the rows done and the failure, if any.
 fn run_case(
-    selected: &Selected,
+    case: &'static dyn Case,
+    selected: &[(Measure, usize)],
     plan: &Plan,
     placement: Option<Placement>,
     progress: &Progress,
 ) -> (Vec<Row>, Option<Error>) {
-    let case = selected.case;
     let Prepared {
         give,
         args,
@@ -168,22 +175,15 @@ fn run_case(
     };
     let mut bufs = Buffers::new(MAX_SIZE);
     let mut rows = Vec::new();
-    for &(measure, size) in &selected.rows {
-        let head = RowHead {
-            case: case.id(),
-            setup: case.describe(),
-            measure,
-            size,
-            rounds: plan.rounds,
-            reference: case.reference(),
-        };
+    for &(measure, size) in selected {
+        let head = row_head(Entry::Pair(case), measure, size, plan);
         progress.stage(&plan::row_id(case.id(), measure, size));
         let mut rig = Rig {
             peer: &mut peer,
             link: &mut *link,
             bufs: &mut bufs,
         };
-        match rig.row(head, plan, progress) {
+        match measure_row(head, plan, progress, |job, samples| rig.round(job, samples)) {
             Ok(row) => rows.push(row),
             Err(err) => {
                 let err = err.within(plan::row_id(case.id(), measure, size));
@@ -197,6 +197,129 @@ fn run_case(
     (rows, failure)
 }
 
+/// Measures one case's rows in this process alone; returns the rows done and the failure, if any.
+fn run_solo(
+    case: &'static dyn Solo,
+    selected: &[(Measure, usize)],
+    plan: &Plan,
+    progress: &Progress,
+) -> (Vec<Row>, Option<Error>) {
+    let within = |err: Error| err.within(format!("case {}", case.id()));
+    let mut link = match case.open() {
+        Ok(link) => link,
+        Err(err) => return (Vec::new(), Some(within(err))),
+    };
+    let mut bufs = Buffers::new(MAX_SIZE);
+    let mut rows = Vec::new();
+    for &(measure, size) in selected {
+        let row_id = plan::row_id(case.id(), measure, size);
+        let head = row_head(Entry::Solo(case), measure, size, plan);
+        progress.stage(&row_id);
+        let round =
+            |job: &Job, samples: &mut Vec<u64>| solo_round(&mut *link, &mut bufs, job, samples);
+        match measure_row(head, plan, progress, round) {
+            Ok(row) => rows.push(row),
+            Err(err) => return (rows, Some(within(err.within(row_id)))),
+        }
+    }
+    (rows, None)
+}
+
+/// Runs one round of a single-process case.
+fn solo_round(
+    link: &mut dyn AnySoloLink,
+    bufs: &mut Buffers,
+    job: &Job,
+    samples: &mut Vec<u64>,
+) -> Result<Duration> {
+    link.run(job, bufs, samples)
+        .with_context(|| format!("{} round of {}", job.imp.as_str(), job.count))
+}
+
+fn row_head(entry: Entry, measure: Measure, size: usize, plan: &Plan) -> RowHead {
+    RowHead {
+        case: entry.id(),
+        kind: entry.kind(),
+        setup: entry.describe(),
+        measure,
+        size,
+        rounds: plan.rounds,
+        reference: entry.reference(),
+    }
+}
+
+/// Calibrates, warms up and measures one row, running each round with `round`.
+fn measure_row(
+    head: RowHead,
+    plan: &Plan,
+    progress: &Progress,
+    mut round: impl FnMut(&Job, &mut Vec<u64>) -> Result<Duration>,
+) -> Result<Row> {
+    let RowHead {
+        kind,
+        measure,
+        size,
+        ..
+    } = head;
+    let job = |imp, count| Job {
+        measure,
+        imp,
+        size,
+        count,
+    };
+    let mut scratch = Vec::new();
+
+    // Calibrate on a short pilot, then warm both implementations up for `plan.warmup` each,
+    // and size the rounds from the warm-up's pace.
+    let pilot = match kind {
+        Kind::Pair => PILOT[usize::from(measure == Measure::Throughput)],
+        Kind::Solo => SOLO_PILOT,
+    };
+    let mut per_op = Duration::ZERO;
+    for imp in [Imp::Raw, Imp::Api] {
+        per_op = per_op.max(round(&job(imp, pilot), &mut scratch)? / pilot as u32);
+    }
+    let warm = plan
+        .count_for(kind, measure, plan.warmup, per_op)
+        .min(plan.max_count);
+    let mut warm_total = Duration::ZERO;
+    for imp in [Imp::Raw, Imp::Api] {
+        scratch.clear();
+        warm_total += round(&job(imp, warm), &mut scratch)?;
+    }
+    let per_op = warm_total / 2 / u32::try_from(warm).unwrap_or(u32::MAX);
+    let count = plan.count_for(kind, measure, plan.round_target(kind, measure), per_op);
+    progress.step();
+
+    // A B, B A, A B, …: each implementation runs first in half the rounds.
+    let mut api: Vec<Vec<u64>> = Vec::with_capacity(plan.rounds);
+    let mut raw: Vec<Vec<u64>> = Vec::with_capacity(plan.rounds);
+    let mut api_secs = Vec::with_capacity(plan.rounds);
+    let mut raw_secs = Vec::with_capacity(plan.rounds);
+    for r in 0..plan.rounds {
+        let order = if r % 2 == 0 {
+            [Imp::Api, Imp::Raw]
+        } else {
+            [Imp::Raw, Imp::Api]
+        };
+        for imp in order {
+            let (samples, secs) = match imp {
+                Imp::Api => (&mut api, &mut api_secs),
+                Imp::Raw => (&mut raw, &mut raw_secs),
+            };
+            let mut round_samples = Vec::new();
+            let elapsed = round(&job(imp, count), &mut round_samples)?;
+            samples.push(round_samples);
+            secs.push(elapsed.as_secs_f64());
+            progress.step();
+        }
+    }
+    Ok(match measure {
+        Measure::Latency => Row::latency(head, count, &api, &raw),
+        Measure::Throughput => Row::throughput(head, count, &api_secs, &raw_secs),
+    })
+}
+
 /// The parent's means of measuring: the peer, the link to it, the buffers.
 struct Rig<'a> {
     peer: &'a mut PeerProcess,
@@ -205,65 +328,6 @@ struct Rig<'a> {
 }
 
 impl Rig<'_> {
-    /// Calibrates, warms up and measures one row.
-    fn row(&mut self, head: RowHead, plan: &Plan, progress: &Progress) -> Result<Row> {
-        let RowHead { measure, size, .. } = head;
-        let job = |imp, count| Job {
-            measure,
-            imp,
-            size,
-            count,
-        };
-        let mut scratch = Vec::new();
-
-        // Calibrate on a short pilot, then warm both implementations up for `plan.warmup` each,
-        // and size the rounds from the warm-up's pace.
-        let pilot = PILOT[usize::from(measure == Measure::Throughput)];
-        let mut per_op = Duration::ZERO;
-        for imp in [Imp::Raw, Imp::Api] {
-            per_op = per_op.max(self.round(&job(imp, pilot), &mut scratch)? / pilot as u32);
-        }
-        let warm = plan
-            .count_for(measure, plan.warmup, per_op)
-            .min(plan.max_count);
-        let mut warm_total = Duration::ZERO;
-        for imp in [Imp::Raw, Imp::Api] {
-            scratch.clear();
-            warm_total += self.round(&job(imp, warm), &mut scratch)?;
-        }
-        let per_op = warm_total / 2 / u32::try_from(warm).unwrap_or(u32::MAX);
-        let count = plan.count_for(measure, plan.round_target(measure), per_op);
-        progress.step();
-
-        // A B, B A, A B, …: each implementation runs first in half the rounds.
-        let mut api: Vec<Vec<u64>> = Vec::with_capacity(plan.rounds);
-        let mut raw: Vec<Vec<u64>> = Vec::with_capacity(plan.rounds);
-        let mut api_secs = Vec::with_capacity(plan.rounds);
-        let mut raw_secs = Vec::with_capacity(plan.rounds);
-        for round in 0..plan.rounds {
-            let order = if round % 2 == 0 {
-                [Imp::Api, Imp::Raw]
-            } else {
-                [Imp::Raw, Imp::Api]
-            };
-            for imp in order {
-                let (samples, secs) = match imp {
-                    Imp::Api => (&mut api, &mut api_secs),
-                    Imp::Raw => (&mut raw, &mut raw_secs),
-                };
-                let mut round_samples = Vec::new();
-                let elapsed = self.round(&job(imp, count), &mut round_samples)?;
-                samples.push(round_samples);
-                secs.push(elapsed.as_secs_f64());
-                progress.step();
-            }
-        }
-        Ok(match measure {
-            Measure::Latency => Row::latency(head, count, &api, &raw),
-            Measure::Throughput => Row::throughput(head, count, &api_secs, &raw_secs),
-        })
-    }
-
     /// Runs one round of `job` with the peer, under the watchdog.
     fn round(&mut self, job: &Job, samples: &mut Vec<u64>) -> Result<Duration> {
         let what = || format!("{} round of {}", job.imp.as_str(), job.count);

@@ -1,14 +1,23 @@
 //! The mechanisms the bench measures, one module each, listed in [`registry`].
 //!
-//! Adding a mechanism (shm, mq, sockets, …) means one module here implementing [`Case`] (and a
-//! [`Link`] whose API and raw sides implement [`crate::measure::Duplex`]), plus one line in
-//! [`registry::CASES`].
+//! Adding a two-process mechanism (shm, mq, sockets, …) means one module here implementing
+//! [`Case`] (and a [`Link`] whose API and raw sides implement [`crate::measure::Duplex`]); a
+//! single-process one (a lock, an `msync`) implements [`Solo`] (and a [`SoloLink`] whose sides
+//! implement [`crate::measure::Op`]). Either way, plus one line in [`registry::CASES`].
 
 mod case;
 mod fifo;
+mod lock;
+mod mmap;
+mod msync;
 mod pipe;
 mod registry;
+mod ring;
+mod ring_link;
+mod shm;
+mod solo;
 mod stream;
 
 pub(crate) use case::{AnyLink, Case, Link, Prepared, Reference, Unstick};
-pub(crate) use registry::{CASES, find};
+pub(crate) use registry::{CASES, Entry, Kind, find};
+pub(crate) use solo::{AnySoloLink, Solo, SoloLink};

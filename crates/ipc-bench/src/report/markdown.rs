@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use crate::cases::Kind;
 use crate::measure::Measure;
 use crate::plan;
 use crate::results::{Figures, Report, Row};
@@ -36,7 +37,8 @@ pub(crate) fn render(report: &Report) -> String {
     let _ = writeln!(
         out,
         "\nTwo processes, {placement}; {} rounds per implementation, API and raw interleaved \
-         (A B, B A, …) on the same descriptors.",
+         (A B, B A, …) on the same descriptors. Single-process cases (`one op`, `ops/s`) run \
+         in the parent alone: latency times each operation, throughput a whole round of them.",
         report.plan.rounds
     );
     if let (Some(before), Some(after)) = (report.load_before, report.load_after) {
@@ -61,8 +63,8 @@ pub(crate) fn render(report: &Report) -> String {
     }
     let _ = writeln!(
         out,
-        "\n- Latency: round trip in µs, median / p99 / p99.9. Throughput: messages per second \
-         (MB/s, 10^6 bytes).\n\
+        "\n- Latency: round trip in µs, median / p99 / p99.9 (`one op`: the time of one operation). \
+         Throughput: messages (`ops`: operations) per second (MB/s, 10^6 bytes).\n\
          - **API/raw**: latency = API median / raw median; throughput = raw msg/s / API msg/s; \
          **above 1 means the API is slower**. In brackets: the lowest and highest ratio over the \
          paired rounds.\n\
@@ -79,9 +81,11 @@ pub(crate) fn render(report: &Report) -> String {
             out,
             "| {} | {} | {} | {} | {} | {} | {} |",
             row.case,
-            match row.measurement {
-                Measure::Latency => "round trip µs",
-                Measure::Throughput => "msg/s (MB/s)",
+            match (row.kind, row.measurement) {
+                (Kind::Pair, Measure::Latency) => "round trip µs",
+                (Kind::Pair, Measure::Throughput) => "msg/s (MB/s)",
+                (Kind::Solo, Measure::Latency) => "one op µs",
+                (Kind::Solo, Measure::Throughput) => "ops/s (MB/s)",
             },
             plan::size_label(row.size_bytes),
             figures(&row.api),
@@ -107,6 +111,7 @@ fn figures(figures: &Figures) -> String {
             micros(l.p99_us),
             micros(l.p999_us)
         ),
+        Figures::Throughput(t) if t.mb_per_s == 0.0 => rate(t.msgs_per_s),
         Figures::Throughput(t) => format!("{} ({:.1})", rate(t.msgs_per_s), t.mb_per_s),
     }
 }
@@ -119,7 +124,7 @@ fn ratio(row: &Row) -> String {
 fn reference(row: &Row) -> String {
     row.reference
         .map_or_else(String::new, |r| match row.measurement {
-            Measure::Latency => format!("{:.1} µs ({})", r.latency_us, r.name),
+            Measure::Latency => format!("{} µs ({})", micros(r.latency_us), r.name),
             Measure::Throughput => format!("{} msg/s ({})", rate(r.msgs_per_s), r.name),
         })
 }

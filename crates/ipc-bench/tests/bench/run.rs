@@ -84,6 +84,87 @@ fn a_quick_run_prints_the_table_and_writes_json_and_a_chart() {
     assert_no_leftovers(scratch.path());
 }
 
+/// Runs the bench quick on the rows matching `filter` with `scratch` as its temporary directory,
+/// and returns its Markdown table and its pid, after checking it succeeded.
+fn quick_run(scratch: &Path, filter: &str) -> (String, u32) {
+    let out = tempfile::tempdir().unwrap();
+    let args = [
+        "--quick",
+        "--filter",
+        filter,
+        "--out",
+        out.path().to_str().unwrap(),
+    ];
+    let sut = bench(scratch, &args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = sut.id();
+    let output = wait_bounded(sut, Duration::from_secs(120));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (stdout, pid)
+}
+
+/// The shared memory objects whose names hold `pid` (the bench names its objects
+/// `ipc-rs-test-bench-<case>-<pid>-…`).
+fn shm_objects_of(pid: u32) -> Vec<String> {
+    let infix = format!("-{pid}-");
+    std::fs::read_dir("/dev/shm")
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("ipc-rs-test-bench-") && name.contains(&infix))
+        .collect()
+}
+
+#[test]
+fn the_shared_memory_and_mapped_file_cases_run_and_remove_their_objects() {
+    let scratch = tempfile::tempdir().unwrap();
+
+    let (stdout, pid) = quick_run(scratch.path(), "/64B");
+
+    for row in [
+        "| shm | round trip µs | 64B |",
+        "| shm | msg/s (MB/s) | 64B |",
+        "| mmap | round trip µs | 64B |",
+        "| mmap | msg/s (MB/s) | 64B |",
+    ] {
+        assert!(stdout.contains(row), "no {row:?} in\n{stdout}");
+    }
+    assert_eq!(shm_objects_of(pid), Vec::<String>::new());
+    assert_no_leftovers(scratch.path());
+}
+
+#[test]
+fn the_single_process_cases_time_one_operation_and_remove_their_files() {
+    let scratch = tempfile::tempdir().unwrap();
+
+    let (locks, _) = quick_run(scratch.path(), "lock/");
+    let (msync, _) = quick_run(scratch.path(), "msync/");
+
+    for row in [
+        "| flock | one op µs | - |",
+        "| flock | ops/s (MB/s) | - |",
+        "| ofd-lock | one op µs | - |",
+        "| ofd-lock | ops/s (MB/s) | - |",
+    ] {
+        assert!(locks.contains(row), "no {row:?} in\n{locks}");
+    }
+    for row in [
+        "| mmap-msync | one op µs | 4KiB |",
+        "| mmap-msync | ops/s (MB/s) | 64KiB |",
+    ] {
+        assert!(msync.contains(row), "no {row:?} in\n{msync}");
+    }
+    assert_no_leftovers(scratch.path());
+}
+
 #[test]
 fn killing_the_peer_fails_the_run_with_an_error_naming_the_case() {
     let tmp = tempfile::tempdir().unwrap();

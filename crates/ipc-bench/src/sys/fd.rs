@@ -1,5 +1,5 @@
-//! The raw calls: the `libc` baseline loops, descriptor hand-over to the peer, and claiming the
-//! inherited descriptors in the peer.
+//! The stream cases' raw calls: the `libc` read and write loops, descriptor hand-over to the
+//! peer, and claiming the inherited descriptors in the peer.
 #![allow(
     unsafe_code,
     reason = "the raw baseline calls libc::read/write directly, and descriptor hand-over needs pre_exec and from_raw_fd"

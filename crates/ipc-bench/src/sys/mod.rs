@@ -1,0 +1,11 @@
+//! The raw calls, one file per concept: every `unsafe` block of the bench lives under here.
+
+mod fd;
+mod lock;
+mod map;
+mod shm;
+
+pub(crate) use fd::{claim_inherited, die_with_parent, read_exact, write_all, write_all_nosignal};
+pub(crate) use lock::{flock, ofd_lock};
+pub(crate) use map::RawMap;
+pub(crate) use shm::{shm_create, shm_open, shm_unlink};
