@@ -50,7 +50,7 @@ fn select(filter: Option<&str>) -> Vec<Selected> {
             rows: entry
                 .sizes()
                 .iter()
-                .flat_map(|&size| Measure::ALL.map(|m| (m, size)))
+                .flat_map(|&size| entry.measures().iter().map(move |&m| (m, size)))
                 .filter(|&(m, size)| {
                     filter.is_none_or(|f| plan::row_id(entry.id(), m, size).contains(f))
                 })

@@ -9,7 +9,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::measure::{self, Buffers, Duplex, Imp, Job};
+use crate::measure::{self, Buffers, Duplex, Imp, Job, Measure};
+use crate::plan::SIZES;
 
 /// One row of the reference table (doc 001, Part 3), printed beside our figures. Its throughput
 /// is `1 / latency`, so its latency is a round trip.
@@ -38,6 +39,18 @@ pub(crate) trait Case: Sync {
 
     /// The reference table's figures for this mechanism, when it has a row.
     fn reference(&self) -> Option<Reference>;
+
+    /// The message sizes measured, in bytes: [`SIZES`] unless the case says otherwise.
+    fn sizes(&self) -> &'static [usize] {
+        &SIZES
+    }
+
+    /// What is measured: latency and throughput, unless the case says a throughput row would
+    /// only repeat its latency (a one-message handoff, where every message waits for the other
+    /// side's answer).
+    fn measures(&self) -> &'static [Measure] {
+        &Measure::ALL
+    }
 
     /// Creates the channel in the parent.
     ///

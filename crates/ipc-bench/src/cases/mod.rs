@@ -6,14 +6,19 @@
 //! implement [`crate::measure::Op`]). Either way, plus one line in [`registry::CASES`].
 
 mod case;
+mod condvar;
 mod fifo;
+mod handoff;
 mod lock;
 mod mmap;
 mod msync;
+mod mutex;
 mod pipe;
 mod registry;
 mod ring;
 mod ring_link;
+mod sem;
+mod sem_pingpong;
 mod shm;
 mod solo;
 mod stream;

@@ -2,14 +2,18 @@
 
 use serde::Serialize;
 
+use super::condvar::MutexCondvar;
 use super::fifo::Fifo;
 use super::lock::{FlockCase, OfdLockCase};
 use super::mmap::Mmap;
 use super::msync::Msync;
+use super::mutex::MutexUncontended;
 use super::pipe::Pipe;
+use super::sem::SemUncontended;
+use super::sem_pingpong::SemPingPong;
 use super::shm::Shm;
 use super::{Case, Reference, Solo};
-use crate::plan::SIZES;
+use crate::measure::Measure;
 
 /// How a case runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -58,8 +62,16 @@ impl Entry {
     /// The sizes measured.
     pub(crate) fn sizes(self) -> &'static [usize] {
         match self {
-            Self::Pair(_) => &SIZES,
+            Self::Pair(case) => case.sizes(),
             Self::Solo(case) => case.sizes(),
+        }
+    }
+
+    /// What is measured at each size.
+    pub(crate) fn measures(self) -> &'static [Measure] {
+        match self {
+            Self::Pair(case) => case.measures(),
+            Self::Solo(_) => &Measure::ALL,
         }
     }
 
@@ -83,6 +95,11 @@ pub(crate) static CASES: &[Entry] = &[
     Entry::Solo(&Msync),
     Entry::Solo(&FlockCase),
     Entry::Solo(&OfdLockCase),
+    Entry::Solo(&MutexUncontended::ERRORCHECK),
+    Entry::Solo(&MutexUncontended::NORMAL),
+    Entry::Solo(&SemUncontended),
+    Entry::Pair(&MutexCondvar),
+    Entry::Pair(&SemPingPong),
 ];
 
 /// The two-process case called `id` (what a peer serves).
@@ -110,9 +127,10 @@ mod tests {
     }
 
     #[test]
-    fn every_case_measures_at_least_one_size() {
+    fn every_case_measures_at_least_one_size_and_one_measurement() {
         for sut in CASES {
             assert!(!sut.sizes().is_empty(), "{}", sut.id());
+            assert!(!sut.measures().is_empty(), "{}", sut.id());
         }
     }
 }

@@ -50,7 +50,7 @@ impl Case for Shm {
         let raw_name = ObjectName::unique(PREFIX).context("name the raw shm object")?;
         let api = SharedMemory::create_new(&api_name, LEN)
             .with_context(|| format!("create the shm object {api_name}"))?;
-        let (raw, raw_guard) = raw_create(raw_name.as_c_str().to_owned())
+        let (raw, raw_guard) = raw_create(raw_name.as_c_str().to_owned(), LEN)
             .with_context(|| format!("create the shm object {raw_name} with shm_open"))?;
         let cancel = Arc::new(AtomicBool::new(false));
         let unstick = Arc::clone(&cancel);
@@ -88,7 +88,7 @@ impl Case for Shm {
             .with_context(|| format!("open the shm object {api_name}"))?;
         let raw_name = CString::new(raw_name.as_encoded_bytes())
             .map_err(|_| Error::msg("the raw shm object name holds a NUL"))?;
-        let raw = raw_open(&raw_name)
+        let raw = raw_open(&raw_name, LEN)
             .with_context(|| format!("open the shm object {raw_name:?} with shm_open"))?;
         let cancel = Arc::new(AtomicBool::new(false));
         Ok(Box::new(RingLink::new(
@@ -102,7 +102,7 @@ impl Case for Shm {
 }
 
 /// The raw side's object name, removed (`shm_unlink`) when dropped by its creator.
-struct RawName(CString);
+pub(crate) struct RawName(CString);
 
 impl Drop for RawName {
     fn drop(&mut self) {
@@ -110,17 +110,17 @@ impl Drop for RawName {
     }
 }
 
-/// `shm_open(O_CREAT | O_EXCL)`, `ftruncate` to [`LEN`], `mmap`; the descriptor is closed once
+/// `shm_open(O_CREAT | O_EXCL)`, `ftruncate` to `len`, `mmap`; the descriptor is closed once
 /// mapped, as a C program would.
-fn raw_create(name: CString) -> io::Result<(RawMap, RawName)> {
-    let fd = sys::shm_create(&name, LEN)?;
+pub(crate) fn raw_create(name: CString, len: usize) -> io::Result<(RawMap, RawName)> {
+    let fd = sys::shm_create(&name, len)?;
     let name = RawName(name);
-    let map = RawMap::new(fd.as_fd(), LEN)?;
+    let map = RawMap::new(fd.as_fd(), len)?;
     Ok((map, name))
 }
 
-/// `shm_open(O_RDWR)`, `fstat`, `mmap`.
-fn raw_open(name: &CString) -> io::Result<RawMap> {
+/// `shm_open(O_RDWR)`, `fstat`, `mmap` of the first `len` bytes.
+pub(crate) fn raw_open(name: &CString, len: usize) -> io::Result<RawMap> {
     let fd = sys::shm_open(name)?;
-    RawMap::new(fd.as_fd(), LEN)
+    RawMap::new(fd.as_fd(), len)
 }

@@ -17,7 +17,59 @@ pub(crate) struct RawMap {
     len: usize,
 }
 
+// SAFETY: a mapping belongs to the process, not to a thread: it may be used and unmapped from
+// any thread. Every access to its bytes goes through an `unsafe` method whose caller promises
+// the protocol, or through atomics, which tolerate concurrent use.
+#[allow(unsafe_code, reason = "a mapping is usable from any thread")]
+unsafe impl Send for RawMap {}
+// SAFETY: as for `Send`: `&self` methods are atomics, unsafe copies, `msync` and the address.
+#[allow(unsafe_code, reason = "a mapping is usable from any thread")]
+unsafe impl Sync for RawMap {}
+
 impl RawMap {
+    /// A shared anonymous mapping of `len` bytes, zero-filled: `mmap(NULL, len, PROT_READ |
+    /// PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)`.
+    ///
+    /// # Errors
+    /// The `mmap` error.
+    pub(crate) fn anonymous(len: usize) -> io::Result<Self> {
+        let prot = libc::PROT_READ | libc::PROT_WRITE;
+        let flags = libc::MAP_SHARED | libc::MAP_ANONYMOUS;
+        // SAFETY: as in `new`: a null hint replaces no mapping, and the result is owned by the
+        // `RawMap`.
+        let ptr = unsafe { libc::mmap(std::ptr::null_mut(), len, prot, flags, -1, 0) };
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let ptr = NonNull::new(ptr.cast::<u8>()).ok_or(io::ErrorKind::OutOfMemory)?;
+        Ok(Self { ptr, len })
+    }
+
+    /// The address of a `T` at `offset`, after checking that it lies inside the mapping and is
+    /// aligned (the mapping is page-aligned, so an aligned offset gives an aligned address); for
+    /// placing C objects (`pthread_mutex_t`, `sem_t`). Valid while `self` lives.
+    ///
+    /// # Errors
+    /// `InvalidInput` when a `T` does not fit at `offset`, aligned.
+    pub(crate) fn object_at<T>(&self, offset: usize) -> io::Result<NonNull<T>> {
+        if offset
+            .checked_add(size_of::<T>())
+            .is_none_or(|end| end > self.len)
+            || !offset.is_multiple_of(align_of::<T>())
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "no {}-byte object aligned to {} fits at offset {offset}",
+                    size_of::<T>(),
+                    align_of::<T>()
+                ),
+            ));
+        }
+        NonNull::new(self.ptr.as_ptr().wrapping_add(offset).cast())
+            .ok_or_else(|| io::ErrorKind::InvalidInput.into())
+    }
+
     /// Maps the first `len` bytes of `fd`: `mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
     /// fd, 0)`, after checking with `fstat` that the object is that long (a shorter one would
     /// raise `SIGBUS` on access).
@@ -151,5 +203,31 @@ impl Drop for RawMap {
         // SAFETY: `ptr` and `len` are the whole mapping made in `new`, unmapped only here, and
         // nothing borrows it any more (borrows of `self` have ended).
         let _ = unsafe { libc::munmap(self.ptr.as_ptr().cast(), self.len) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_raw_map_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<RawMap>();
+    }
+
+    #[test]
+    fn an_anonymous_map_is_zeroed_and_page_aligned() {
+        let sut = RawMap::anonymous(4096).unwrap();
+        assert_eq!(sut.len(), 4096);
+        let first = sut.object_at::<u64>(0).unwrap();
+        assert!((first.as_ptr() as usize).is_multiple_of(4096));
+        assert!(sut.object_at::<u64>(4090).is_err());
+        assert!(sut.object_at::<u64>(4).is_err());
+        assert_eq!(
+            sut.atomic_u64(4088)
+                .load(std::sync::atomic::Ordering::Relaxed),
+            0
+        );
     }
 }
