@@ -5,7 +5,7 @@ use std::ptr::NonNull;
 
 use ipc_core::{Error, ErrorKind, Object, Result};
 
-use crate::sys::mmap;
+use crate::sys::mmap::{self, Sharing};
 
 /// A live shared mapping, unmapped on drop: the address and length that every region type
 /// hands out through [`SharedRegion`](ipc_core::SharedRegion).
@@ -31,6 +31,11 @@ impl Mapping {
     /// Maps the first `len` bytes of `fd`, shared; writable when `writable`.
     ///
     /// The caller has checked with `fstat` that the object holds at least `len` bytes.
+    ///
+    /// A read-only mapping of a file sealed with `F_SEAL_WRITE` is made `MAP_PRIVATE`: before
+    /// Linux 6.7 the kernel refuses every `MAP_SHARED` mapping of such a file with `EPERM`,
+    /// even `PROT_READ` (6.7 allowed read-only ones), and since its contents can never change,
+    /// a private view shows exactly what a shared one would.
     pub(crate) fn of_fd(
         fd: BorrowedFd<'_>,
         len: usize,
@@ -44,7 +49,12 @@ impl Mapping {
                 .with_object(object)
                 .with_detail("a mapping needs at least one byte"));
         }
-        let ptr = mmap::map_fd(fd, len, writable)
+        let sharing = if !writable && write_sealed(fd) {
+            Sharing::Private
+        } else {
+            Sharing::Shared
+        };
+        let ptr = mmap::map_fd(fd, len, writable, sharing)
             .map_err(|errno| Error::from_errno(operation, object, errno))?;
         Ok(Self { ptr, len, writable })
     }
@@ -53,6 +63,7 @@ impl Mapping {
     pub(crate) fn anonymous(len: usize, operation: &'static str) -> Result<Self> {
         if len == 0 {
             return Err(Error::new(ErrorKind::InvalidArgument, operation)
+                .with_object(Object::from("anonymous shared mapping"))
                 .with_detail("a mapping needs at least one byte"));
         }
         let ptr = mmap::map_anonymous_shared(len).map_err(|errno| {
@@ -79,6 +90,12 @@ impl Mapping {
     pub(crate) fn is_writable(&self) -> bool {
         self.writable
     }
+}
+
+/// Whether the file behind `fd` is sealed against writes (`F_SEAL_WRITE`); `false` for a file
+/// that cannot be sealed (`F_GET_SEALS` fails with `EINVAL`).
+fn write_sealed(fd: BorrowedFd<'_>) -> bool {
+    crate::sys::memfd::seals(fd).is_ok_and(|seals| seals & crate::Seals::WRITE.bits() != 0)
 }
 
 impl Drop for Mapping {
@@ -118,7 +135,11 @@ mod tests {
 
     #[test]
     fn an_empty_mapping_is_refused() {
-        let err = Mapping::anonymous(0, "test").unwrap_err();
+        let err = Mapping::anonymous(0, "mmap").unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+        assert_eq!(
+            err.to_string(),
+            "mmap anonymous shared mapping: invalid argument: a mapping needs at least one byte"
+        );
     }
 }
