@@ -5,6 +5,7 @@ use std::ptr::NonNull;
 
 use ipc_core::{Error, ErrorKind, Object, Result};
 
+use crate::sigbus::registry::{self, Registration};
 use crate::sys::mmap::{self, Sharing};
 
 /// A live shared mapping, unmapped on drop: the address and length that every region type
@@ -17,6 +18,9 @@ pub(crate) struct Mapping {
     ptr: NonNull<u8>,
     len: usize,
     writable: bool,
+    /// The entry that lets the `SIGBUS` diagnostic name the object (`None` for an anonymous
+    /// mapping, or when the table was full).
+    sigbus: Option<Registration>,
 }
 
 // SAFETY: a mapping belongs to the process, not to the thread that made it, so it may be moved
@@ -55,8 +59,14 @@ impl Mapping {
             Sharing::Shared
         };
         let ptr = mmap::map_fd(fd, len, writable, sharing)
-            .map_err(|errno| Error::from_errno(operation, object, errno))?;
-        Ok(Self { ptr, len, writable })
+            .map_err(|errno| Error::from_errno(operation, object.clone(), errno))?;
+        let sigbus = registry::TABLE.register(ptr.as_ptr().addr(), len, &object);
+        Ok(Self {
+            ptr,
+            len,
+            writable,
+            sigbus,
+        })
     }
 
     /// Maps `len` zeroed bytes shared with the children this process forks.
@@ -73,6 +83,7 @@ impl Mapping {
             ptr,
             len,
             writable: true,
+            sigbus: None,
         })
     }
 
@@ -100,6 +111,8 @@ fn write_sealed(fd: BorrowedFd<'_>) -> bool {
 
 impl Drop for Mapping {
     fn drop(&mut self) {
+        // Before the unmap, so that no entry names an address the kernel may reuse.
+        drop(self.sigbus.take());
         // SAFETY: `ptr` and `len` are the whole mapping made in the constructor, unmapped only
         // here; the region types hand out no access that outlives their borrow of `self`.
         #[allow(unsafe_code, reason = "the one unmap of the mapping")]

@@ -41,7 +41,15 @@ use crate::read_only::ReadOnlyRegion;
 /// write the file can truncate it afterwards, and an access to a page past the new end then
 /// raises `SIGBUS`, which kills this process unless it handles the signal. Map only files whose
 /// writers are trusted not to shrink them (the owner check of [`open`](Self::open) is part of
-/// that), or share a sealed [`Memfd`](crate::Memfd) instead.
+/// that), compare the file's size (`fstat`, or [`std::fs::metadata`] of its path) with
+/// [`len`](Self::len) before touching a page that may be gone, or share a [`Memfd`](crate::Memfd) sealed against shrinking, which cannot fault
+/// this way.
+///
+/// The fault is not recovered: leaving the signal handler with `siglongjmp` across Rust frames
+/// is undefined behaviour, so the process still dies. Call
+/// [`sigbus::install_diagnostic`](crate::sigbus::install_diagnostic) once, and the death first
+/// writes a line to standard error that names this file and the offset that faulted; see the
+/// [`sigbus`](crate::sigbus) module.
 ///
 /// # Durability
 ///

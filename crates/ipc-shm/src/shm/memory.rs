@@ -51,8 +51,15 @@ use crate::sys::shm;
 /// sealed, though: a process with write access can still `ftruncate` it *after* this handle
 /// mapped it, and accesses past the new end then fault. Share an object only with processes
 /// trusted not to do that (the `0o600` default and the owner check limit who can), call
-/// [`check_size`](Self::check_size) to detect it, or use a memfd sealed against shrinking
-/// (`F_SEAL_SHRINK`) where a peer is not trusted.
+/// [`check_size`](Self::check_size) to detect it before touching what may be gone, or use a
+/// [`Memfd`](crate::Memfd), which is sealed against shrinking (`F_SEAL_SHRINK`) and cannot
+/// fault this way, where a peer is not trusted.
+///
+/// The fault is not recovered: leaving the signal handler with `siglongjmp` across Rust frames
+/// is undefined behaviour, so the process still dies. Call
+/// [`sigbus::install_diagnostic`](crate::sigbus::install_diagnostic) once, and the death first
+/// writes a line to standard error that names this object and the offset that faulted; see the
+/// [`sigbus`](crate::sigbus) module.
 ///
 /// # Close-on-exec
 ///
