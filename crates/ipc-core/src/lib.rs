@@ -10,7 +10,8 @@
 //!   `open_or_create` vocabulary, exact modes (default `0o600`) and unlink-on-drop ownership;
 //!   [`TrustedOwner`], whose existing objects an `open` accepts; [`NodeCheck`], the `fstat`
 //!   check of an opened node's type and owner; [`unlink_if_same`], which removes a node only
-//!   while it is still the one a handle made.
+//!   while it is still the one a handle made; [`StagedFile`], which builds a new file and
+//!   gives it its name only once it is complete (`O_TMPFILE` and `linkat`).
 //! - [`Deadline`] and [`Wait`]: monotonic deadlines, the `EINTR` retry loop written once, and the
 //!   conversion to `CLOCK_REALTIME` for the calls that need it.
 //! - [`wait_ready`]: bounded readiness waits on a descriptor (`poll`).
@@ -49,6 +50,7 @@ mod node;
 mod object;
 mod open;
 mod owner;
+mod publish;
 mod readiness;
 mod region;
 mod sys;
@@ -68,5 +70,6 @@ pub use node::{NodeCheck, unlink_if_same};
 pub use object::Object;
 pub use open::{OpenMode, Ownership, Permissions};
 pub use owner::TrustedOwner;
+pub use publish::StagedFile;
 pub use readiness::wait_ready;
 pub use region::SharedRegion;

@@ -21,7 +21,10 @@ use crate::Object;
 ///    system page size.
 /// 2. [`len`](Self::len) returns the same value every time, and it is greater than zero.
 /// 3. The `len()` bytes from `as_ptr()` are mapped readable and writable in this process, and
-///    stay mapped at that address: the implementor unmaps them only in its `Drop`.
+///    stay mapped at that address: the implementor unmaps them only in its `Drop`. A value
+///    that is never dropped (leaked with `mem::forget`, or through a leaked `Arc`) therefore
+///    stays mapped for the life of the process; users rely on that to stay sound when a guard
+///    that pins the mapping is leaked (`ipc_shm::sync::Mutex`).
 /// 4. Accesses within those bytes cannot fault because the object behind them shrank. An
 ///    implementor that cannot rule this out (an unsealed POSIX shm object a peer may
 ///    `ftruncate`) documents the remaining `SIGBUS` window on its type; it must at least check

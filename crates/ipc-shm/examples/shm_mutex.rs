@@ -10,6 +10,7 @@
 //! Run it with `cargo run -p ipc-shm --example shm_mutex`.
 
 use std::process::Command;
+use std::sync::Arc;
 
 use ipc_core::ObjectName;
 use ipc_shm::SharedMemory;
@@ -26,7 +27,7 @@ const COUNTER: Layout = Layout::new(
     Mutex::<SharedMemory, u64>::FOOTPRINT,
 );
 
-fn increment(mutex: &Mutex<'_, SharedMemory, u64>) -> Result<(), ipc_core::Error> {
+fn increment(mutex: &Mutex<SharedMemory, u64>) -> Result<(), ipc_core::Error> {
     for _ in 0..ROUNDS {
         let guard = match mutex.lock() {
             Ok(guard) => guard,
@@ -50,8 +51,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         && role == "child"
     {
         // Child: open the object by name, validate the header, open the mutex, count.
-        let shm = SharedMemory::open(&ObjectName::new(name)?)?;
-        let header = Header::open(&shm, COUNTER)?;
+        let shm = Arc::new(SharedMemory::open(&ObjectName::new(name)?)?);
+        let header = Header::open(&*shm, COUNTER)?;
         let mutex = Mutex::<_, u64>::open(&shm, header.payload_offset())?;
         increment(&mutex)?;
         println!("child {}: added {ROUNDS}", std::process::id());
@@ -60,9 +61,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Parent: create the object, initialise the header and the mutex once.
     let name = ObjectName::unique("shm-mutex-example")?;
-    let shm = SharedMemory::create_new(&name, HEADER_LEN + COUNTER.len())?;
-    let header = Header::init(&shm, COUNTER, |shm, payload| {
-        Mutex::init(shm, payload, 0_u64).map(drop)
+    // In an `Arc`: each `Mutex` keeps a reference to its region, so that the region stays
+    // mapped while a lock taken through it may be held.
+    let shm = Arc::new(SharedMemory::create_new(&name, HEADER_LEN + COUNTER.len())?);
+    let header = Header::init(&*shm, COUNTER, |_, payload| {
+        Mutex::init(&shm, payload, 0_u64).map(drop)
     })?;
     let mutex = Mutex::<_, u64>::open(&shm, header.payload_offset())?;
 
@@ -83,14 +86,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
 
-    // `LockError` borrows the mutex; `ipc_core::Error::from` turns it into an owned error (an
-    // owner-died guard is dropped unrepaired, which leaves the mutex not recoverable).
-    let count = mutex.lock().map_err(ipc_core::Error::from)?.get();
+    // `LockError` borrows the mutex; `into_error` turns it into an owned error (an owner-died
+    // guard is dropped unrepaired, which leaves the mutex not recoverable).
+    let count = mutex.lock().map_err(LockError::into_error)?.get();
     println!("final count: {count} (3 processes x {ROUNDS})");
     if count != 3 * ROUNDS {
         return Err(format!("expected {}, counted {count}", 3 * ROUNDS).into());
     }
-    drop(shm); // the creator unlinks the name
+    drop(mutex); // releases its reference to the region
+    drop(shm); // the last reference: the creator unlinks the name
     println!("unlinked {name}");
     Ok(())
 }

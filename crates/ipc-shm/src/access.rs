@@ -29,10 +29,18 @@ use crate::sys::copy;
 ///
 /// # Torn values
 ///
-/// Copies are made of relaxed atomic loads and stores (aligned 8-byte words, single bytes at
-/// the edges), so a copy racing with a writer is defined behaviour, but it may see some words
-/// from before the write and some from after. Guard multi-word data with a lock or a sequence
-/// number, and validate what you read.
+/// Copies (and [`PodView`] loads and stores) are made of byte-atomic accesses, so a copy
+/// racing with another copy is defined behaviour, but it may see some bytes from before the
+/// write and some from after. Guard multi-byte data with a lock or a sequence number, and
+/// validate what you read.
+///
+/// # One kind of access per location
+///
+/// In this process, do not let a copy race with an atomic view's operation on the same bytes:
+/// Rust's memory model leaves a race between atomic accesses of different sizes undefined
+/// (every CPU Linux runs on gives it the obvious meaning, but the compiler is not bound to).
+/// Use a word either as an atomic or through copies, as the crate's own header, slot and lock
+/// protocols do. Other processes' accesses are outside this process's memory model.
 ///
 /// # Examples
 ///

@@ -22,6 +22,10 @@
 //! [`Mutex`](sync::Mutex) guarding a plain-old-data value, a [`Condvar`](sync::Condvar) and an
 //! [`RwLock`](sync::RwLock), each placed at an offset of any region and validated on open.
 //!
+//! Faults — the [`sigbus`] module: what a peer that shrinks a shared object can still do to
+//! a process that mapped it, and [`sigbus::install_diagnostic`], which makes that `SIGBUS`
+//! name the object instead of killing the process silently.
+//!
 //! File locks — the [`lock`] module: `flock` locks, and byte-range record locks in both their
 //! process-associated (`F_SETLK`) and open-file-description (`F_OFD_SETLK`) forms.
 #![doc(test(attr(deny(warnings))))]
@@ -37,6 +41,7 @@ mod memfd;
 mod pod;
 mod read_only;
 mod shm;
+pub mod sigbus;
 mod size;
 pub mod slot;
 pub mod sync;

@@ -5,7 +5,8 @@ use std::ptr::NonNull;
 
 use ipc_core::{Error, ErrorKind, Object, Result};
 
-use crate::sys::mmap;
+use crate::sigbus::registry::{self, Registration};
+use crate::sys::mmap::{self, Sharing};
 
 /// A live shared mapping, unmapped on drop: the address and length that every region type
 /// hands out through [`SharedRegion`](ipc_core::SharedRegion).
@@ -17,6 +18,9 @@ pub(crate) struct Mapping {
     ptr: NonNull<u8>,
     len: usize,
     writable: bool,
+    /// The entry that lets the `SIGBUS` diagnostic name the object (`None` for an anonymous
+    /// mapping, or when the table was full).
+    sigbus: Option<Registration>,
 }
 
 // SAFETY: a mapping belongs to the process, not to the thread that made it, so it may be moved
@@ -31,6 +35,11 @@ impl Mapping {
     /// Maps the first `len` bytes of `fd`, shared; writable when `writable`.
     ///
     /// The caller has checked with `fstat` that the object holds at least `len` bytes.
+    ///
+    /// A read-only mapping of a file sealed with `F_SEAL_WRITE` is made `MAP_PRIVATE`: before
+    /// Linux 6.7 the kernel refuses every `MAP_SHARED` mapping of such a file with `EPERM`,
+    /// even `PROT_READ` (6.7 allowed read-only ones), and since its contents can never change,
+    /// a private view shows exactly what a shared one would.
     pub(crate) fn of_fd(
         fd: BorrowedFd<'_>,
         len: usize,
@@ -44,15 +53,27 @@ impl Mapping {
                 .with_object(object)
                 .with_detail("a mapping needs at least one byte"));
         }
-        let ptr = mmap::map_fd(fd, len, writable)
-            .map_err(|errno| Error::from_errno(operation, object, errno))?;
-        Ok(Self { ptr, len, writable })
+        let sharing = if !writable && write_sealed(fd) {
+            Sharing::Private
+        } else {
+            Sharing::Shared
+        };
+        let ptr = mmap::map_fd(fd, len, writable, sharing)
+            .map_err(|errno| Error::from_errno(operation, object.clone(), errno))?;
+        let sigbus = registry::TABLE.register(ptr.as_ptr().addr(), len, &object);
+        Ok(Self {
+            ptr,
+            len,
+            writable,
+            sigbus,
+        })
     }
 
     /// Maps `len` zeroed bytes shared with the children this process forks.
     pub(crate) fn anonymous(len: usize, operation: &'static str) -> Result<Self> {
         if len == 0 {
             return Err(Error::new(ErrorKind::InvalidArgument, operation)
+                .with_object(Object::from("anonymous shared mapping"))
                 .with_detail("a mapping needs at least one byte"));
         }
         let ptr = mmap::map_anonymous_shared(len).map_err(|errno| {
@@ -62,6 +83,7 @@ impl Mapping {
             ptr,
             len,
             writable: true,
+            sigbus: None,
         })
     }
 
@@ -81,8 +103,16 @@ impl Mapping {
     }
 }
 
+/// Whether the file behind `fd` is sealed against writes (`F_SEAL_WRITE`); `false` for a file
+/// that cannot be sealed (`F_GET_SEALS` fails with `EINVAL`).
+fn write_sealed(fd: BorrowedFd<'_>) -> bool {
+    crate::sys::memfd::seals(fd).is_ok_and(|seals| seals & crate::Seals::WRITE.bits() != 0)
+}
+
 impl Drop for Mapping {
     fn drop(&mut self) {
+        // Before the unmap, so that no entry names an address the kernel may reuse.
+        drop(self.sigbus.take());
         // SAFETY: `ptr` and `len` are the whole mapping made in the constructor, unmapped only
         // here; the region types hand out no access that outlives their borrow of `self`.
         #[allow(unsafe_code, reason = "the one unmap of the mapping")]
@@ -118,7 +148,11 @@ mod tests {
 
     #[test]
     fn an_empty_mapping_is_refused() {
-        let err = Mapping::anonymous(0, "test").unwrap_err();
+        let err = Mapping::anonymous(0, "mmap").unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+        assert_eq!(
+            err.to_string(),
+            "mmap anonymous shared mapping: invalid argument: a mapping needs at least one byte"
+        );
     }
 }

@@ -12,7 +12,9 @@ use crate::sys::copy;
 ///
 /// `T: Pod` guarantees that any bytes another process left there form a valid `T`, so
 /// [`load`](Self::load) is safe whatever the peer did; the value may still be torn (a store
-/// racing with the load) or hostile, so validate it before trusting it.
+/// racing with the load) or hostile, so validate it before trusting it. Loads and stores are
+/// byte-atomic copies; see [`RegionAccess`](crate::RegionAccess)'s "One kind of access per
+/// location".
 ///
 /// The view borrows the region, so it cannot outlive the mapping. It is neither `Send` nor
 /// `Sync` (it holds a raw pointer); make another view on the other thread instead.

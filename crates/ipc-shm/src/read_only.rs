@@ -1,12 +1,10 @@
 //! Read-only mappings: copies out and atomic loads, never stores.
 
 use std::os::fd::BorrowedFd;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering, fence};
 
 use bytemuck::Pod;
-#[cfg(doc)]
-use ipc_core::ErrorKind;
-use ipc_core::{Object, Result};
+use ipc_core::{Error, ErrorKind, Object, Result};
 
 use crate::bounds;
 
@@ -121,12 +119,13 @@ impl ReadOnlyRegion {
         Ok(())
     }
 
-    /// Loads the 4-byte word at `offset` atomically.
+    /// Loads the 4-byte word at `offset` atomically, with `order` `Relaxed` or `Acquire`.
     ///
     /// # Errors
     ///
-    /// [`InvalidArgument`](ErrorKind::InvalidArgument) when `offset` is not a multiple of 4 or
-    /// the word is past the end.
+    /// [`InvalidArgument`](ErrorKind::InvalidArgument) when `offset` is not a multiple of 4,
+    /// the word is past the end, or `order` is not `Relaxed` or `Acquire` (see
+    /// [`load_u64`](Self::load_u64) for why).
     ///
     /// # Examples
     ///
@@ -134,24 +133,43 @@ impl ReadOnlyRegion {
     /// use std::sync::atomic::Ordering;
     ///
     /// let memfd = ipc_shm::Memfd::create("example", 100)?;
-    /// assert_eq!(memfd.map_read_only()?.load_u32(4, Ordering::Acquire)?, 0);
+    /// let region = memfd.map_read_only()?;
+    /// assert_eq!(region.load_u32(4, Ordering::Acquire)?, 0);
+    /// assert!(region.load_u32(4, Ordering::SeqCst).is_err());
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
     pub fn load_u32(&self, offset: usize, order: Ordering) -> Result<u32> {
         let ptr = self.checked("load_u32", offset, 4, align_of::<AtomicU32>())?;
-        // SAFETY: `ptr` is aligned for `AtomicU32` and inside the readable mapping, live for the
-        // borrow of `self`; only a load is made, which a read-only mapping allows.
-        #[allow(unsafe_code, reason = "an atomic load from a read-only mapping")]
-        let word = unsafe { AtomicU32::from_ptr(ptr.cast::<u32>()) };
-        Ok(word.load(order))
+        let acquire = self.acquire("load_u32", order)?;
+        // SAFETY: `ptr` is aligned for `AtomicU32` and its 4 bytes lie inside the readable
+        // mapping, live for the borrow of `self`. The mapping is read-only: std's atomics
+        // documentation ("Atomic accesses to read-only memory") allows "sufficiently small"
+        // `Relaxed` loads there — up to 4 bytes on every target it lists — and nothing but one
+        // `Relaxed` load is made through this pointer.
+        #[allow(unsafe_code, reason = "a relaxed atomic load from a read-only mapping")]
+        let word = unsafe { AtomicU32::from_ptr(ptr.cast::<u32>()) }.load(Ordering::Relaxed);
+        if acquire {
+            // Acquire: the same documentation's recipe for an acquire load on read-only
+            // memory, "a relaxed load followed by an acquire fence"; pairs with the writer's
+            // Release store of this word.
+            fence(Ordering::Acquire);
+        }
+        Ok(word)
     }
 
-    /// Loads the 8-byte word at `offset` atomically.
+    /// Loads the 8-byte word at `offset` atomically, with `order` `Relaxed` or `Acquire`.
+    ///
+    /// Only these two orderings: atomic operations on read-only memory may fault, except
+    /// "sufficiently small" `Relaxed` loads (std's atomics documentation, "Atomic accesses to
+    /// read-only memory"; 8 bytes on the 64-bit targets it lists). An `Acquire` load is made
+    /// as that documentation recommends, a `Relaxed` load followed by an `Acquire` fence. A
+    /// store ordering cannot apply to a load, and a sequentially consistent load has no such
+    /// recipe.
     ///
     /// # Errors
     ///
-    /// [`InvalidArgument`](ErrorKind::InvalidArgument) when `offset` is not a multiple of 8 or
-    /// the word is past the end.
+    /// [`InvalidArgument`](ErrorKind::InvalidArgument) when `offset` is not a multiple of 8,
+    /// the word is past the end, or `order` is not `Relaxed` or `Acquire`.
     ///
     /// # Examples
     ///
@@ -162,12 +180,33 @@ impl ReadOnlyRegion {
     /// assert_eq!(memfd.map_read_only()?.load_u64(8, Ordering::Acquire)?, 0);
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
+    #[cfg(target_pointer_width = "64")]
     pub fn load_u64(&self, offset: usize, order: Ordering) -> Result<u64> {
         let ptr = self.checked("load_u64", offset, 8, align_of::<AtomicU64>())?;
-        // SAFETY: as in `load_u32`, for an aligned 8-byte word.
-        #[allow(unsafe_code, reason = "an atomic load from a read-only mapping")]
-        let word = unsafe { AtomicU64::from_ptr(ptr.cast::<u64>()) };
-        Ok(word.load(order))
+        let acquire = self.acquire("load_u64", order)?;
+        // SAFETY: as in `load_u32`, for an aligned 8-byte word; 8 bytes is "sufficiently
+        // small" on the 64-bit targets std lists (this method exists only on 64-bit targets).
+        #[allow(unsafe_code, reason = "a relaxed atomic load from a read-only mapping")]
+        let word = unsafe { AtomicU64::from_ptr(ptr.cast::<u64>()) }.load(Ordering::Relaxed);
+        if acquire {
+            // Acquire: as in `load_u32`; pairs with the writer's Release store of this word.
+            fence(Ordering::Acquire);
+        }
+        Ok(word)
+    }
+
+    /// Whether a load with `order` needs an acquire fence; an error for orderings a load on
+    /// read-only memory cannot have.
+    fn acquire(&self, operation: &'static str, order: Ordering) -> Result<bool> {
+        match order {
+            Ordering::Relaxed => Ok(false),
+            Ordering::Acquire => Ok(true),
+            other => Err(Error::new(ErrorKind::InvalidArgument, operation)
+                .with_object(self.object.clone())
+                .with_detail(format!(
+                    "a load from a read-only mapping is Relaxed or Acquire, not {other:?}"
+                ))),
+        }
     }
 
     /// Copies the plain-old-data value at `offset` out of the mapping (any alignment).

@@ -6,8 +6,9 @@ use rustix::fs::Stat;
 /// The size of the file `stat` describes, checked to be at least `need` bytes (and at least
 /// one: a mapping needs a byte) and to fit the address space.
 ///
-/// A file too small is [`CorruptSharedState`](ErrorKind::CorruptSharedState): its creator has
-/// not sized it yet, or someone truncated it. One larger than `usize` is
+/// A file too small is [`CorruptSharedState`](ErrorKind::CorruptSharedState): someone truncated
+/// it, or its creator gave it a name before sizing it (this crate publishes every file it makes
+/// complete, so only a foreign creator can). One larger than `usize` is
 /// [`InvalidArgument`](ErrorKind::InvalidArgument). The error names `operation` and `object`.
 pub(crate) fn mappable_size(
     stat: &Stat,
@@ -19,7 +20,7 @@ pub(crate) fn mappable_size(
     let need = need.max(1);
     if size < need as u64 {
         let why = if size == 0 {
-            "is 0 bytes: its creator has not sized it yet, or it was truncated".to_owned()
+            "is 0 bytes: it was truncated, or its creator named it before sizing it".to_owned()
         } else {
             format!("is {size} bytes, fewer than the {need} required")
         };
@@ -60,7 +61,7 @@ mod tests {
         assert_eq!(err.kind(), ErrorKind::CorruptSharedState);
         assert!(
             err.to_string()
-                .contains("is 0 bytes: its creator has not sized it"),
+                .contains("is 0 bytes: it was truncated, or its creator named it before sizing it"),
             "{err}"
         );
     }

@@ -6,19 +6,19 @@
 //! semaphore that is not initialised yet; `link` fails with `EEXIST` rather than replace
 //! anything. This module follows the same protocol with a secure open around it that
 //! `sem_open` cannot give (it closes its descriptor before returning): the temporary file is an
-//! `O_TMPFILE` (no name, so nothing is left behind by a crash), its mode is set exactly with
-//! `fchmod`, and an existing file is opened with `O_NOFOLLOW` and checked with `fstat` (a
+//! `O_TMPFILE` (no name, so nothing is left behind by a crash; [`ipc_core::StagedFile`], which
+//! `ipc-shm` publishes its objects with too), its mode is set exactly with `fchmod`, and an existing file is opened with `O_NOFOLLOW` and checked with `fstat` (a
 //! regular file, a trusted owner, exactly one `sem_t` long) before it is mapped.
 
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::path::PathBuf;
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use ipc_core::{
-    Error, ErrorKind, ObjectName, OpenMode, Permissions, Result, TrustedOwner, unlink_if_same,
+    Error, ErrorKind, ObjectName, OpenMode, Permissions, Result, StagedFile, TrustedOwner,
+    unlink_if_same,
 };
-use rustix::fs::{AtFlags, CWD, FileType, Mode, OFlags};
+use rustix::fs::{FileType, Mode, OFlags};
 use rustix::io::Errno;
 
 use crate::ops;
@@ -110,12 +110,13 @@ pub(super) fn make(
 /// mapped and initialised, then linked to its name (`EEXIST` when the name is taken).
 fn create(
     name: &ObjectName,
-    path: &PathBuf,
+    path: &Path,
     initial: u32,
     permissions: Permissions,
 ) -> Result<Mapped> {
-    let staged = Staged::new(name)?;
-    let fd = staged.fd.as_fd();
+    let staged =
+        StagedFile::new(path).map_err(|errno| Error::from_errno_creating_fd(OPEN, name, errno))?;
+    let fd = staged.as_fd();
     permissions.apply(fd, OPEN, name)?;
     rustix::fs::ftruncate(fd, SEM_SIZE as u64)
         .map_err(|errno| Error::from_errno("ftruncate", name, errno))?;
@@ -125,10 +126,15 @@ fn create(
         reason = "sem_init on memory this function has just mapped and nobody else can reach"
     )]
     // SAFETY: `mapping.sem` is a fresh page-aligned shared mapping of SEM_SIZE bytes of a file
-    // that has no name yet, so nobody else uses it; it stays mapped until `Mapping` drops.
+    // that has no name yet (or only a random temporary one, mode 0o600), so nobody else uses
+    // it; it stays mapped until `Mapping` drops.
     let init = unsafe { SemPtr::init(mapping.sem, initial) };
     init.map_err(|errno| Error::from_errno("sem_init", name, errno))?;
-    staged.publish(path, name)?;
+    let fd = staged.publish().map_err(|errno| match errno {
+        Errno::EXIST => Error::from_errno(OPEN, name, errno)
+            .with_detail("a semaphore (or something else) already has this name"),
+        _ => Error::from_errno(OPEN, name, errno),
+    })?;
     let stat = rustix::fs::fstat(fd).map_err(|errno| Error::from_errno(OPEN, name, errno))?;
     Ok(Mapped {
         sem: mapping.keep(),
@@ -187,77 +193,6 @@ pub(super) fn unlink_if(name: &ObjectName, identity: (u64, u64)) -> Result<()> {
 /// Removes the name whatever it names (`sem_unlink`).
 pub(super) fn unlink(name: &ObjectName) -> Result<()> {
     rustix::fs::unlink(path_of(name)?).map_err(|errno| Error::from_errno(UNLINK, name, errno))
-}
-
-/// The file a new semaphore is built in before it gets its name.
-struct Staged {
-    fd: OwnedFd,
-    /// The temporary name, when `O_TMPFILE` is not supported and a named file was made.
-    temporary: Option<PathBuf>,
-}
-
-impl Staged {
-    /// An `O_TMPFILE` in `/dev/shm`, or where the filesystem refuses those, a file with a
-    /// fresh temporary name made with `O_CREAT | O_EXCL | O_NOFOLLOW`. Mode `0o600` until the
-    /// caller sets the exact one.
-    fn new(name: &ObjectName) -> Result<Self> {
-        let owner_only = Mode::RUSR | Mode::WUSR;
-        let base = OFlags::RDWR | OFlags::CLOEXEC;
-        match rustix::fs::open(SHM_DIR, base | OFlags::TMPFILE, owner_only) {
-            Ok(fd) => {
-                return Ok(Self {
-                    fd,
-                    temporary: None,
-                });
-            }
-            // "EISDIR: pathname refers to an existing directory, O_TMPFILE and one of O_WRONLY
-            // or O_RDWR were specified in flags, but this kernel version does not provide the
-            // O_TMPFILE functionality"; EOPNOTSUPP: "The filesystem containing pathname does
-            // not support O_TMPFILE" (open(2)).
-            Err(Errno::ISDIR | Errno::OPNOTSUPP | Errno::INVAL) => {}
-            Err(errno) => return Err(Error::from_errno_creating_fd(OPEN, name, errno)),
-        }
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
-        // Relaxed: the counter only makes names distinct within this process.
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path = PathBuf::from(format!(
-            "{SHM_DIR}/{PREFIX}tmp-{}-{n}",
-            rustix::process::getpid().as_raw_nonzero()
-        ));
-        let flags = base | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW;
-        let fd = rustix::fs::open(&path, flags, owner_only)
-            .map_err(|errno| Error::from_errno_creating_fd(OPEN, name, errno))?;
-        Ok(Self {
-            fd,
-            temporary: Some(path),
-        })
-    }
-
-    /// Gives the file the semaphore's name with `link`, which never replaces an existing file.
-    fn publish(&self, path: &PathBuf, name: &ObjectName) -> Result<()> {
-        let linked = match &self.temporary {
-            // An O_TMPFILE "can be made permanent by linkat(2) with /proc/self/fd" (open(2)).
-            None => {
-                let proc_path = format!("/proc/self/fd/{}", self.fd.as_raw_fd());
-                rustix::fs::linkat(CWD, proc_path.as_str(), CWD, path, AtFlags::SYMLINK_FOLLOW)
-            }
-            Some(temporary) => rustix::fs::link(temporary, path),
-        };
-        linked.map_err(|errno| match errno {
-            Errno::EXIST => Error::from_errno(OPEN, name, errno)
-                .with_detail("a semaphore (or something else) already has this name"),
-            _ => Error::from_errno(OPEN, name, errno),
-        })
-    }
-}
-
-impl Drop for Staged {
-    fn drop(&mut self) {
-        if let Some(temporary) = &self.temporary {
-            // The semaphore keeps its own name; the temporary one always goes.
-            let _ = rustix::fs::unlink(temporary);
-        }
-    }
 }
 
 /// A mapping that is unmapped unless [`keep`](Self::keep) hands it over.

@@ -1,4 +1,10 @@
-//! The access-pattern advice a mapped file accepts safely.
+//! The access-pattern advice a mapped file accepts safely, and the calls that give it.
+
+#[cfg(doc)]
+use ipc_core::ErrorKind;
+use ipc_core::{Error, Result};
+
+use super::mapped::MappedFile;
 
 /// How the program will use a mapped file (`madvise`), so the kernel can read ahead or not.
 ///
@@ -44,5 +50,52 @@ impl Advice {
             Self::Sequential => memmap2::Advice::Sequential,
             Self::WillNeed => memmap2::Advice::WillNeed,
         }
+    }
+}
+
+impl MappedFile {
+    /// Tells the kernel how the whole mapping will be used (`madvise`).
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidArgument`](ErrorKind::InvalidArgument) (`EINVAL`) if the kernel does not know
+    /// the advice.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let file = ipc_shm::MappedFile::create_new(dir.path().join("f"), 4096)?;
+    /// file.advise(ipc_shm::Advice::WillNeed)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[doc(alias = "madvise")]
+    pub fn advise(&self, advice: Advice) -> Result<()> {
+        self.map
+            .advise(advice.to_memmap2())
+            .map_err(|err| Error::from_io("madvise", self.object.clone(), err))
+    }
+
+    /// [`advise`](Self::advise) for the `len` bytes at `offset` only.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidArgument`](ErrorKind::InvalidArgument) when the range is past the end; as
+    /// [`advise`](Self::advise).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let file = ipc_shm::MappedFile::create_new(dir.path().join("f"), 8192)?;
+    /// file.advise_range(ipc_shm::Advice::Random, 4096, 4096)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[doc(alias = "madvise")]
+    pub fn advise_range(&self, advice: Advice, offset: usize, len: usize) -> Result<()> {
+        self.check_range("madvise", offset, len)?;
+        self.map
+            .advise_range(advice.to_memmap2(), offset, len)
+            .map_err(|err| Error::from_io("madvise", self.object.clone(), err))
     }
 }

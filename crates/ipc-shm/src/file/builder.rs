@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use ipc_core::{Error, ErrorKind, Object, OpenMode, Permissions, Result, TrustedOwner};
 
 use super::mapped::{MappedFile, map_raw};
-use super::node::{Node, Request};
+use super::node::{Node, OPEN, Reached, Request};
 use crate::read_only::ReadOnlyRegion;
 
 /// Options for reaching a mapped file: the permission bits of a new file, and whose existing
@@ -100,7 +100,7 @@ impl MappedFileBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn create_new(self, path: impl Into<PathBuf>, len: usize) -> Result<MappedFile> {
-        self.reach(path.into(), OpenMode::CreateNew, len, "create_new")
+        self.reach(path.into(), OpenMode::CreateNew, len)
     }
 
     /// Maps the existing file at `path`, whole.
@@ -118,7 +118,7 @@ impl MappedFileBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn open(self, path: impl Into<PathBuf>) -> Result<MappedFile> {
-        self.reach(path.into(), OpenMode::Open, 1, "open")
+        self.reach(path.into(), OpenMode::Open, 1)
     }
 
     /// Creates the file at `path` with `len` bytes, or maps the one already there (which must
@@ -136,7 +136,7 @@ impl MappedFileBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn open_or_create(self, path: impl Into<PathBuf>, len: usize) -> Result<MappedFile> {
-        self.reach(path.into(), OpenMode::OpenOrCreate, len, "open_or_create")
+        self.reach(path.into(), OpenMode::OpenOrCreate, len)
     }
 
     /// Maps the existing file at `path`, whole and read-only.
@@ -156,12 +156,13 @@ impl MappedFileBuilder {
     /// ```
     pub fn open_read_only(self, path: impl AsRef<Path>) -> Result<ReadOnlyRegion> {
         let path = path.as_ref();
-        let node = Node::reach(
-            path.to_owned(),
-            self.request(OpenMode::Open, false, 1),
-            "open",
-        )?;
-        ReadOnlyRegion::map(node.file.as_fd(), node.len, "mmap", Object::from(path))
+        let reached = Node::reach(path.to_owned(), self.request(OpenMode::Open, false, 1))?;
+        ReadOnlyRegion::map(
+            reached.file.as_fd(),
+            reached.len,
+            "mmap",
+            Object::from(path),
+        )
     }
 
     fn request(self, mode: OpenMode, writable: bool, len: usize) -> Request {
@@ -174,22 +175,20 @@ impl MappedFileBuilder {
         }
     }
 
-    fn reach(
-        self,
-        path: PathBuf,
-        mode: OpenMode,
-        len: usize,
-        operation: &'static str,
-    ) -> Result<MappedFile> {
+    fn reach(self, path: PathBuf, mode: OpenMode, len: usize) -> Result<MappedFile> {
         if len == 0 {
-            return Err(Error::new(ErrorKind::InvalidArgument, operation)
+            return Err(Error::new(ErrorKind::InvalidArgument, OPEN)
                 .with_object(path.as_path())
                 .with_detail("a mapped file needs at least one byte"));
         }
         let object = Object::from(path.as_path());
-        let mut node = Node::reach(path, self.request(mode, true, len), operation)?;
-        match map_raw(node.file.as_fd(), node.len, object.clone()) {
-            Ok(map) => Ok(MappedFile::from_parts(map, object, Some(node))),
+        let Reached {
+            mut node,
+            file,
+            len,
+        } = Node::reach(path, self.request(mode, true, len))?;
+        match map_raw(file.as_fd(), len, object.clone()) {
+            Ok(map) => Ok(MappedFile::from_parts(map, object, file, Some(node))),
             Err(err) => {
                 if node.ownership.take_removal() {
                     let _ = node.remove_if_ours();

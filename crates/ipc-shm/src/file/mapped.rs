@@ -1,13 +1,12 @@
 //! A regular file mapped shared, readable and writable.
 
 use std::fs::File;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::path::{Path, PathBuf};
 
 use ipc_core::{Error, ErrorKind, Object, Result, SharedRegion};
 use memmap2::{MmapOptions, MmapRaw};
 
-use super::advice::Advice;
 use super::builder::MappedFileBuilder;
 use super::node::{self, Node};
 use crate::bounds;
@@ -20,7 +19,9 @@ use crate::read_only::ReadOnlyRegion;
 /// goes through [`RegionAccess`](crate::RegionAccess) like every region of this crate.
 ///
 /// Reaching the file follows the workspace's vocabulary: [`create_new`](Self::create_new)
-/// (`O_CREAT | O_EXCL`, exactly mode `0o600` whatever the umask, sized with `ftruncate`),
+/// (exactly mode `0o600` whatever the umask, sized with `ftruncate`, and published complete:
+/// built without a name with `O_TMPFILE` and then linked to the path, which never replaces
+/// anything, so no process can find the file at the path before it has its size and mode),
 /// [`open`](Self::open) (an existing regular file of at least one byte, owned by the caller or
 /// root), [`open_or_create`](Self::open_or_create), [`open_read_only`](Self::open_read_only),
 /// and [`map`](Self::map) / [`map_fd`](Self::map_fd) for a file the caller opened itself. The
@@ -28,13 +29,27 @@ use crate::read_only::ReadOnlyRegion;
 /// handle that created the file removes it on drop unless [`persist`](Self::persist)ed, and
 /// only if the path still names that file.
 ///
+/// # Close-on-exec
+///
+/// The handle keeps a descriptor of the file open, close-on-exec ([`map`](Self::map) and
+/// [`map_fd`](Self::map_fd) keep an `F_DUPFD_CLOEXEC` duplicate): [`as_fd`](AsFd::as_fd) lends
+/// it, for `fstat`, locks or handing the file over. It pins the inode the path is compared to.
+///
 /// # SIGBUS
 ///
 /// A file cannot be sealed. Its size is checked before it is mapped, but any process that may
 /// write the file can truncate it afterwards, and an access to a page past the new end then
 /// raises `SIGBUS`, which kills this process unless it handles the signal. Map only files whose
 /// writers are trusted not to shrink them (the owner check of [`open`](Self::open) is part of
-/// that), or share a sealed [`Memfd`](crate::Memfd) instead.
+/// that), compare the file's size (`fstat`, or [`std::fs::metadata`] of its path) with
+/// [`len`](Self::len) before touching a page that may be gone, or share a [`Memfd`](crate::Memfd) sealed against shrinking, which cannot fault
+/// this way.
+///
+/// The fault is not recovered: leaving the signal handler with `siglongjmp` across Rust frames
+/// is undefined behaviour, so the process still dies. Call
+/// [`sigbus::install_diagnostic`](crate::sigbus::install_diagnostic) once, and the death first
+/// writes a line to standard error that names this file and the offset that faulted; see the
+/// [`sigbus`](crate::sigbus) module.
 ///
 /// # Durability
 ///
@@ -70,16 +85,23 @@ use crate::read_only::ReadOnlyRegion;
 /// - [madvise(2)](https://man7.org/linux/man-pages/man2/madvise.2.html)
 #[derive(Debug)]
 pub struct MappedFile {
-    map: MmapRaw,
-    object: Object,
+    pub(super) map: MmapRaw,
+    pub(super) object: Object,
+    /// The mapped file, open, close-on-exec; it keeps the inode `node` compares against alive.
+    file: File,
     /// The file by path, for the handles that reached it by path.
     node: Option<Node>,
 }
 
 impl MappedFile {
     /// A handle on a mapping made by the builder or [`map_fd`](Self::map_fd).
-    pub(super) fn from_parts(map: MmapRaw, object: Object, node: Option<Node>) -> Self {
-        Self { map, object, node }
+    pub(super) fn from_parts(map: MmapRaw, object: Object, file: File, node: Option<Node>) -> Self {
+        Self {
+            map,
+            object,
+            file,
+            node,
+        }
     }
 
     /// Options: the permissions of a new file, and whose existing file is accepted.
@@ -137,8 +159,8 @@ impl MappedFile {
     /// - [`PermissionDenied`](ErrorKind::PermissionDenied) for a symbolic link, a file owned
     ///   by an untrusted user, or one this process may not write.
     /// - [`WrongObjectType`](ErrorKind::WrongObjectType) for anything but a regular file.
-    /// - [`CorruptSharedState`](ErrorKind::CorruptSharedState) for an empty file (not sized
-    ///   yet, or truncated).
+    /// - [`CorruptSharedState`](ErrorKind::CorruptSharedState) for an empty file (truncated,
+    ///   or made by a program that names a file before sizing it; this crate never does).
     ///
     /// # Examples
     ///
@@ -158,13 +180,15 @@ impl MappedFile {
 
     /// Creates the file at `path` with `len` bytes, or maps the existing one (which must hold
     /// at least `len` bytes, and is mapped whole). Only a handle that created the file removes
-    /// it.
+    /// it; [`was_created`](Self::was_created) tells which happened. When several processes
+    /// race, exactly one creates and every other maps the complete file at once: a new file
+    /// gets its path only after it is sized.
     ///
     /// # Errors
     ///
     /// Those of [`create_new`](Self::create_new) and [`open`](Self::open);
     /// [`CorruptSharedState`](ErrorKind::CorruptSharedState) when the existing file is smaller
-    /// than `len` (its creator may not have sized it yet: create first, then tell the peers).
+    /// than `len`.
     ///
     /// # Examples
     ///
@@ -208,7 +232,8 @@ impl MappedFile {
     }
 
     /// Maps `file`, which the caller opened read-write and keeps owning, whole. The handle
-    /// has no path and removes nothing; the mapping outlives `file`.
+    /// has no path and removes nothing; it holds its own duplicate of the descriptor, so the
+    /// mapping and [`as_fd`](AsFd::as_fd) outlive `file`.
     ///
     /// # Errors
     ///
@@ -231,7 +256,8 @@ impl MappedFile {
         Self::map_fd(file.as_fd())
     }
 
-    /// Maps the file behind `fd`, opened read-write by the caller, whole.
+    /// Maps the file behind `fd`, opened read-write by the caller, whole. The handle keeps a
+    /// duplicate of the descriptor (`F_DUPFD_CLOEXEC`), has no path, and removes nothing.
     ///
     /// # Errors
     ///
@@ -239,6 +265,8 @@ impl MappedFile {
     /// - [`CorruptSharedState`](ErrorKind::CorruptSharedState) for an empty file.
     /// - [`PermissionDenied`](ErrorKind::PermissionDenied) (`EACCES`) when the descriptor is
     ///   not open for both reading and writing.
+    /// - [`LimitReached`](ErrorKind::LimitReached) (`EMFILE`) when this process has no
+    ///   descriptor left for the duplicate.
     ///
     /// # Examples
     ///
@@ -255,11 +283,10 @@ impl MappedFile {
     pub fn map_fd(fd: BorrowedFd<'_>) -> Result<Self> {
         let len = node::check_fd(fd, "mmap")?;
         let object = Object::fd(fd);
-        Ok(Self {
-            map: map_raw(fd, len, object.clone())?,
-            object,
-            node: None,
-        })
+        let map = map_raw(fd, len, object.clone())?;
+        let file = rustix::io::fcntl_dupfd_cloexec(fd, 0)
+            .map_err(|errno| Error::from_errno_creating_fd("fcntl", object.clone(), errno))?;
+        Ok(Self::from_parts(map, object, File::from(file), None))
     }
 
     /// The path the file was reached by; `None` for [`map`](Self::map) and
@@ -275,6 +302,23 @@ impl MappedFile {
     /// ```
     pub fn path(&self) -> Option<&Path> {
         self.node.as_ref().map(|node| node.path.as_path())
+    }
+
+    /// Whether this handle created the file (`create_new`, or `open_or_create` that found
+    /// nothing) rather than opened an existing one or mapped a descriptor.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("f");
+    /// let first = ipc_shm::MappedFile::open_or_create(&path, 4096)?;
+    /// let second = ipc_shm::MappedFile::open_or_create(&path, 4096)?;
+    /// assert!(first.was_created() && !second.was_created());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn was_created(&self) -> bool {
+        self.node.as_ref().is_some_and(|node| node.created)
     }
 
     /// The length of the mapping in bytes.
@@ -373,53 +417,9 @@ impl MappedFile {
             .map_err(|err| Error::from_io("msync", self.object.clone(), err))
     }
 
-    /// Tells the kernel how the whole mapping will be used (`madvise`).
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidArgument`](ErrorKind::InvalidArgument) (`EINVAL`) if the kernel does not know
-    /// the advice.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let dir = tempfile::tempdir()?;
-    /// let file = ipc_shm::MappedFile::create_new(dir.path().join("f"), 4096)?;
-    /// file.advise(ipc_shm::Advice::WillNeed)?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[doc(alias = "madvise")]
-    pub fn advise(&self, advice: Advice) -> Result<()> {
-        self.map
-            .advise(advice.to_memmap2())
-            .map_err(|err| Error::from_io("madvise", self.object.clone(), err))
-    }
-
-    /// [`advise`](Self::advise) for the `len` bytes at `offset` only.
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidArgument`](ErrorKind::InvalidArgument) when the range is past the end; as
-    /// [`advise`](Self::advise).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let dir = tempfile::tempdir()?;
-    /// let file = ipc_shm::MappedFile::create_new(dir.path().join("f"), 8192)?;
-    /// file.advise_range(ipc_shm::Advice::Random, 4096, 4096)?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[doc(alias = "madvise")]
-    pub fn advise_range(&self, advice: Advice, offset: usize, len: usize) -> Result<()> {
-        self.check_range("madvise", offset, len)?;
-        self.map
-            .advise_range(advice.to_memmap2(), offset, len)
-            .map_err(|err| Error::from_io("madvise", self.object.clone(), err))
-    }
-
-    /// Leaves the file in place when this handle drops (it is kept anyway by a handle that did
-    /// not create it).
+    /// Leaves the file in place when this handle drops. A handle that did not create the file
+    /// never removes it anyway, so for it (an opener, or a handle made by [`map`](Self::map) or
+    /// [`map_fd`](Self::map_fd), which owns no path) this does nothing.
     ///
     /// # Examples
     ///
@@ -475,7 +475,12 @@ impl MappedFile {
     }
 
     /// Checks that the `len` bytes at `offset` lie inside the mapping.
-    fn check_range(&self, operation: &'static str, offset: usize, len: usize) -> Result<()> {
+    pub(super) fn check_range(
+        &self,
+        operation: &'static str,
+        offset: usize,
+        len: usize,
+    ) -> Result<()> {
         bounds::checked_ptr(
             self.map.as_mut_ptr(),
             self.map.len(),
@@ -503,6 +508,19 @@ pub(super) fn map_raw(fd: BorrowedFd<'_>, len: usize, object: Object) -> Result<
                 err
             }
         })
+}
+
+/// The mapped file's descriptor, close-on-exec; see the type's "Close-on-exec".
+impl AsFd for MappedFile {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.file.as_fd()
+    }
+}
+
+impl AsRawFd for MappedFile {
+    fn as_raw_fd(&self) -> RawFd {
+        self.file.as_raw_fd()
+    }
 }
 
 impl Drop for MappedFile {
@@ -565,6 +583,19 @@ mod tests {
         let file = File::open(&path).unwrap();
         let err = MappedFile::map(&file).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
+    }
+
+    #[test]
+    fn a_descriptor_mapping_keeps_its_own_descriptor_after_the_callers_is_closed() {
+        let file = tempfile::tempfile().unwrap();
+        file.set_len(4096).unwrap();
+        let sut = MappedFile::map(&file).unwrap();
+        assert_ne!(sut.as_raw_fd(), file.as_raw_fd());
+        drop(file);
+        assert_eq!(rustix::fs::fstat(&sut).unwrap().st_size, 4096);
+        let flags = rustix::io::fcntl_getfd(&sut).unwrap();
+        assert!(flags.contains(rustix::io::FdFlags::CLOEXEC));
+        assert!(!sut.was_created());
     }
 
     #[test]

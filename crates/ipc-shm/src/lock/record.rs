@@ -210,6 +210,9 @@ impl<F: AsFd, K: RecordOwner> RecordLock<F, K> {
     /// The lock that keeps a `mode` lock on `range` of `file` from being taken now by this
     /// owner, or `None` if it could be taken (`F_GETLK`, `F_OFD_GETLK`). Nothing is locked.
     ///
+    /// The file is borrowed, not taken: closing a descriptor of the file would drop every
+    /// process-associated lock this process holds on it (see [`ProcessLock`]).
+    ///
     /// The answer may be stale at once: use it to say who holds a lock, never to decide whether
     /// to lock. A process never conflicts with its own
     /// process-associated locks, so a [`ProcessLock`] query does not report them; an
@@ -233,7 +236,7 @@ impl<F: AsFd, K: RecordOwner> RecordLock<F, K> {
     /// ```
     #[doc(alias = "F_GETLK")]
     #[doc(alias = "F_OFD_GETLK")]
-    pub fn holder(file: F, range: ByteRange, mode: LockMode) -> Result<Option<Holder>> {
+    pub fn holder(file: &F, range: ByteRange, mode: LockMode) -> Result<Option<Holder>> {
         let fd = file.as_fd();
         let (command, operation) = K::GET;
         let answer = sys::fcntl_record(fd, command, raw(fd, operation, range, mode.fcntl_type())?)

@@ -163,10 +163,15 @@ impl ForeignMemfd {
     pub fn open(self) -> Result<Memfd> {
         let fd = self.fd.as_fd();
         let object = Object::fd(fd);
+        // The seals are read before the size: once SHRINK is seen, the size can only grow, so
+        // the `fstat` below gives a length every later size covers. Read the other way round,
+        // a sender could shrink the memfd between the two calls and then seal it, leaving a
+        // length the file no longer has (and accesses past its end raise SIGBUS).
+        let seals = sys::seals(fd);
         let stat =
             sys::stat(fd).map_err(|errno| Error::from_errno(OPERATION, object.clone(), errno))?;
         NodeCheck::new(FileType::RegularFile, "a memfd").check(&stat, OPERATION, object.clone())?;
-        let seals = match sys::seals(fd) {
+        let seals = match seals {
             Ok(bits) => Seals::from_bits(bits),
             Err(Errno::INVAL) => {
                 return Err(Error::new(ErrorKind::WrongObjectType, OPERATION)

@@ -244,23 +244,30 @@ impl Memfd {
         Ok(MemfdRegion::new(mapping, self.object.clone()))
     }
 
-    /// Maps the whole memfd shared and read-only.
-    ///
-    /// On Linux before 6.7 a memfd sealed with `F_SEAL_WRITE` cannot be mapped shared at all,
-    /// not even read-only (`EPERM`); `F_SEAL_FUTURE_WRITE` does not have that problem.
+    /// Maps the whole memfd read-only: shared (`MAP_SHARED`, `PROT_READ`), so this process
+    /// sees what the writers store; or, once the memfd is sealed with `F_SEAL_WRITE`, private
+    /// (`MAP_PRIVATE`, `PROT_READ`), which shows the same bytes since they can never change,
+    /// and which every kernel allows (before Linux 6.7 a write-sealed memfd cannot be mapped
+    /// `MAP_SHARED` at all, not even read-only).
     ///
     /// # Errors
     ///
-    /// [`PermissionDenied`](ErrorKind::PermissionDenied) (`EPERM`) for the old-kernel case
-    /// above; [`CorruptSharedState`](ErrorKind::CorruptSharedState) as for [`map`](Self::map);
-    /// [`Other`](ErrorKind::Other) (`ENOMEM`) when the address space is exhausted.
+    /// [`CorruptSharedState`](ErrorKind::CorruptSharedState) as for [`map`](Self::map);
+    /// [`PermissionDenied`](ErrorKind::PermissionDenied) (`EACCES`) when the descriptor is not
+    /// open for reading; [`Other`](ErrorKind::Other) (`ENOMEM`) when the address space is
+    /// exhausted.
     ///
     /// # Examples
     ///
     /// ```
-    /// let memfd = ipc_shm::Memfd::create("example", 4096)?;
+    /// use ipc_shm::{Memfd, RegionAccess};
+    ///
+    /// let memfd = Memfd::create("example", 4096)?;
+    /// memfd.map()?.write_at(0, b"final")?;
     /// memfd.seal_write()?;
-    /// assert_eq!(memfd.map_read_only()?.len(), 4096);
+    /// let mut copy = [0u8; 5];
+    /// memfd.map_read_only()?.read_at(0, &mut copy)?;
+    /// assert_eq!(&copy, b"final");
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
     #[doc(alias = "mmap")]

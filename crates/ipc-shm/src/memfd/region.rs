@@ -19,7 +19,11 @@ use super::handle::Memfd;
 /// shrinking, so no process can take pages from under this mapping. One made with
 /// [`unsealed`](crate::MemfdBuilder::unsealed) or accepted with
 /// [`accept_unsealed`](crate::ForeignMemfd::accept_unsealed) has no such protection: if a
-/// holder of the descriptor shrinks it, an access past the new end raises `SIGBUS`.
+/// holder of the descriptor shrinks it, an access past the new end raises `SIGBUS`, which kills
+/// the process; [`Memfd::map`] checks the size again before each mapping, but not afterwards.
+/// That fault is not recovered (`siglongjmp` across Rust frames is undefined behaviour);
+/// [`sigbus::install_diagnostic`](crate::sigbus::install_diagnostic) makes the death name the
+/// memfd first (see the [`sigbus`](crate::sigbus) module).
 ///
 /// # Send and Sync
 ///

@@ -16,12 +16,15 @@ use crate::sys::shm;
 /// A POSIX shared memory object (`shm_open`): a name that unrelated processes open, mapped
 /// shared and read-write.
 ///
-/// The object is the file `/dev/shm/<name>` on Linux. [`create_new`](Self::create_new) makes it
-/// exclusively with mode `0o600` (or the builder's [`permissions`](SharedMemoryBuilder::permissions),
-/// set exactly with `fchmod`, whatever the umask), sizes it with `ftruncate` and reserves its
-/// pages ([`reserve`](SharedMemoryBuilder::reserve)); [`open`](Self::open) maps an existing
-/// object's whole current size; [`open_or_create`](Self::open_or_create) does either, without a
-/// race, and never resizes an object it did not create. Every open is `O_NOFOLLOW |
+/// The object is the file `/dev/shm/<name>` on Linux. [`create_new`](Self::create_new) builds
+/// it without a name (`O_TMPFILE`), gives it mode `0o600` (or the builder's
+/// [`permissions`](SharedMemoryBuilder::permissions), set exactly with `fchmod`, whatever the
+/// umask), sizes it with `ftruncate`, reserves its pages
+/// ([`reserve`](SharedMemoryBuilder::reserve)), and only then links it to its name, which
+/// fails rather than replace anything: a name, once visible, always has its full size and mode.
+/// [`open`](Self::open) maps an existing object's whole current size;
+/// [`open_or_create`](Self::open_or_create) does either, without a race and without waiting
+/// for a creator, and never resizes an object it did not create. Every open is `O_NOFOLLOW |
 /// O_CLOEXEC`, and the object is checked with `fstat` before it is mapped: a regular file, owned
 /// by the caller or root (or a user the builder trusts), and not empty.
 ///
@@ -48,8 +51,15 @@ use crate::sys::shm;
 /// sealed, though: a process with write access can still `ftruncate` it *after* this handle
 /// mapped it, and accesses past the new end then fault. Share an object only with processes
 /// trusted not to do that (the `0o600` default and the owner check limit who can), call
-/// [`check_size`](Self::check_size) to detect it, or use a memfd sealed against shrinking
-/// (`F_SEAL_SHRINK`) where a peer is not trusted.
+/// [`check_size`](Self::check_size) to detect it before touching what may be gone, or use a
+/// [`Memfd`](crate::Memfd), which is sealed against shrinking (`F_SEAL_SHRINK`) and cannot
+/// fault this way, where a peer is not trusted.
+///
+/// The fault is not recovered: leaving the signal handler with `siglongjmp` across Rust frames
+/// is undefined behaviour, so the process still dies. Call
+/// [`sigbus::install_diagnostic`](crate::sigbus::install_diagnostic) once, and the death first
+/// writes a line to standard error that names this object and the offset that faulted; see the
+/// [`sigbus`](crate::sigbus) module.
 ///
 /// # Close-on-exec
 ///
@@ -161,8 +171,9 @@ impl SharedMemory {
     ///   link is at the name (`ELOOP`: it is not followed), or the owner is not trusted (the
     ///   detail names the uid; see [`SharedMemoryBuilder::trust_owner`]).
     /// - [`WrongObjectType`](ErrorKind::WrongObjectType): not a regular file.
-    /// - [`CorruptSharedState`](ErrorKind::CorruptSharedState): the object is empty (its
-    ///   creator has not sized it yet) or smaller than [`SharedMemoryBuilder::min_len`].
+    /// - [`CorruptSharedState`](ErrorKind::CorruptSharedState): the object is empty or smaller
+    ///   than [`SharedMemoryBuilder::min_len`] (truncated, or made by a program that names an
+    ///   object before sizing it; this crate's creators never expose one unsized).
     ///
     /// # Examples
     ///
@@ -184,10 +195,11 @@ impl SharedMemory {
     /// hold at least `len` bytes and is mapped whole; [`was_created`](Self::was_created) tells
     /// which happened.
     ///
-    /// It never resizes an object it did not create. An object found empty was made by a
-    /// racing creator that has not sized it yet, and is looked at again for up to 100 ms; an
-    /// object removed between the attempt to create and the open is created again, three
-    /// attempts in all.
+    /// It never resizes an object it did not create. When several processes race, exactly one
+    /// creates, and every other one opens the complete object at once: a new object gets its
+    /// name only after it is sized (see the type's docs), so there is no empty object to wait
+    /// for. A name that flips between taken and free under it (removed after it was found,
+    /// published after it was missed) is tried again, three attempts in all.
     ///
     /// # Errors
     ///

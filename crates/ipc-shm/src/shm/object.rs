@@ -1,8 +1,18 @@
-//! The steps every constructor shares: open or create the object, check it with `fstat`, size a
-//! new one, and remove it only while the name still names it.
+//! The steps every constructor shares: open or create the object, check it with `fstat`, build
+//! a new one complete before it gets its name, and remove it only while the name still names it.
+//!
+//! # Publishing
+//!
+//! A new object is never visible half made. It is built without a name (an `O_TMPFILE` in
+//! `/dev/shm`), given its exact mode (`fchmod`), its size (`ftruncate`) and its pages
+//! (`fallocate`), and only then linked to its name (`linkat` of `/proc/self/fd/N`), which fails
+//! with `EEXIST` rather than replace anything: the protocol of glibc's `sem_open`, shared with
+//! `ipc-sem` through [`ipc_core::StagedFile`] (which also covers a `/dev/shm` without
+//! `O_TMPFILE` or a system without `/proc`). So a name, once visible, has its full size and
+//! mode, and an opener needs no waiting: an object found empty or short was truncated, or made
+//! by a program that does not publish this way, and is refused as corrupt.
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::time::Duration;
 
 use ipc_core::{Error, ErrorKind, Limit, LimitScope, NodeCheck, ObjectName, Result, TrustedOwner};
 use rustix::fs::FileType;
@@ -18,14 +28,10 @@ pub(super) const OPEN: &str = "shm_open";
 /// The operation named in the errors of removing an object.
 pub(super) const UNLINK: &str = "shm_unlink";
 
-/// How many times `open_or_create` tries again when the object it found is removed before it
-/// can open it: an object removed that often is being fought over, which is an error to report.
+/// How many times `open_or_create` tries again when the name flips between taken and free under
+/// it (an object removed after its create failed, one published after its open failed): a name
+/// that busy is being fought over, which is an error to report.
 const ATTEMPTS: u32 = 3;
-
-/// How many times, a millisecond apart, `open_or_create` looks again at an object of size 0 that
-/// a racing creator made but has not sized yet (the window between its `open` and its
-/// `ftruncate` is microseconds; 100 ms means the creator is stuck or gone).
-const SIZE_POLLS: u32 = 100;
 
 /// An object opened and checked, ready to be mapped.
 #[derive(Debug)]
@@ -40,20 +46,19 @@ pub(super) struct Opened {
     pub(super) created: bool,
 }
 
-/// Creates `name` exclusively with `len` bytes and the options' exact mode.
+/// Creates `name` with `len` bytes and the options' exact mode, published complete (see the
+/// module's "Publishing"); `AlreadyExists` when the name is taken.
 pub(super) fn create_new(
     name: &ObjectName,
     len: usize,
     options: &SharedMemoryBuilder,
 ) -> Result<Opened> {
     check_new_len(name, len, options)?;
-    let fd = shm::open(name, How::CreateExclusive).map_err(|errno| open_error(name, errno))?;
-    let identity = identity_of(fd.as_fd(), name)?;
-    if let Err(err) = prepare_new(fd.as_fd(), name, len, options) {
-        // The object we made must not outlive the failed constructor.
-        let _ = unlink_if(name, identity);
-        return Err(err);
-    }
+    let staged = shm::stage(name).map_err(|errno| open_error(name, errno))?;
+    // Nothing is visible until `publish`: a failure before it discards the unnamed object.
+    prepare_new(staged.as_fd(), name, len, options)?;
+    let identity = identity_of(staged.as_fd(), name)?;
+    let fd = staged.publish().map_err(|errno| open_error(name, errno))?;
     Ok(Opened {
         fd,
         len,
@@ -71,7 +76,7 @@ pub(super) fn open(
     options: &SharedMemoryBuilder,
 ) -> Result<Opened> {
     let fd = shm::open(name, how).map_err(|errno| open_error(name, errno))?;
-    let (len, identity) = check(fd.as_fd(), name, options.owner, need, 0)?;
+    let (len, identity) = check(fd.as_fd(), name, options.owner, need)?;
     Ok(Opened {
         fd,
         len,
@@ -83,26 +88,22 @@ pub(super) fn open(
 /// Creates `name` with `len` bytes, or opens the object already there, which must hold at least
 /// `len` bytes and is never resized.
 ///
-/// Race-free: it tries `O_CREAT | O_EXCL` first, opens on `EEXIST`, and starts again when the
-/// object it found is removed before it opens it (`ENOENT`), [`ATTEMPTS`] times in all. An object
-/// found with size 0 was made by a racing creator that has not sized it yet; it is looked at
-/// again for up to [`SIZE_POLLS`] milliseconds.
+/// Race-free: it opens the name first; when there is none, it publishes a complete new object
+/// (an `EEXIST` there means another process published first, whose object it then opens), and
+/// it starts again when the name flips under it, [`ATTEMPTS`] times in all. Since every object
+/// made here is complete once named, an opener never waits for a creator to size it.
 pub(super) fn open_or_create(
     name: &ObjectName,
     len: usize,
     options: &SharedMemoryBuilder,
 ) -> Result<Opened> {
     check_new_len(name, len, options)?;
+    let need = len.max(options.min_len);
     let mut attempt = 1;
     loop {
-        match create_new(name, len, options) {
-            Err(err) if err.raw_os_error() == Some(libc::EEXIST) => {}
-            created => return created,
-        }
         match shm::open(name, How::ReadWrite) {
             Ok(fd) => {
-                let need = len.max(options.min_len);
-                let (found, identity) = check(fd.as_fd(), name, options.owner, need, SIZE_POLLS)?;
+                let (found, identity) = check(fd.as_fd(), name, options.owner, need)?;
                 return Ok(Opened {
                     fd,
                     len: found,
@@ -110,18 +111,21 @@ pub(super) fn open_or_create(
                     created: false,
                 });
             }
-            // Removed between our O_EXCL and our open: the name is free again.
-            Err(Errno::NOENT) if attempt < ATTEMPTS => attempt += 1,
-            Err(errno) => {
-                let err = open_error(name, errno);
-                return Err(if errno == Errno::NOENT {
-                    err.with_detail(
-                        "another process removed the object each time it was found (3 attempts)",
-                    )
-                } else {
-                    err
-                });
+            Err(Errno::NOENT) => {}
+            Err(errno) => return Err(open_error(name, errno)),
+        }
+        match create_new(name, len, options) {
+            // Published by another process between our open and our link: open theirs.
+            Err(err) if err.raw_os_error() == Some(libc::EEXIST) && attempt < ATTEMPTS => {
+                attempt += 1;
             }
+            Err(err) if err.raw_os_error() == Some(libc::EEXIST) => {
+                return Err(err.with_detail(
+                    "the object was removed each time it was found and found each time it was \
+                     created (3 attempts)",
+                ));
+            }
+            created => return created,
         }
     }
 }
@@ -247,33 +251,23 @@ fn identity_of(fd: BorrowedFd<'_>, name: &ObjectName) -> Result<(u64, u64)> {
 }
 
 /// Checks the object behind `fd` with `fstat`: a regular file, owned by a user `owner` accepts,
-/// and at least `need` bytes and never 0 (an object of size 0 is looked at again `polls` times,
-/// a millisecond apart). Returns its size and identity.
+/// and at least `need` bytes and never 0 (an object published here never is; see the module's
+/// "Publishing"). Returns its size and identity.
 fn check(
     fd: BorrowedFd<'_>,
     name: &ObjectName,
     owner: TrustedOwner,
     need: usize,
-    polls: u32,
 ) -> Result<(usize, (u64, u64))> {
-    let mut polled = 0;
-    loop {
-        let stat = shm::stat(fd).map_err(|errno| Error::from_errno(OPEN, name, errno))?;
-        NodeCheck::new(
-            FileType::RegularFile,
-            "a shared memory object (a regular file in /dev/shm)",
-        )
-        .owned_by(owner, "SharedMemoryBuilder::trust_owner")
-        .check(&stat, OPEN, name)?;
-        let size = u64::try_from(stat.st_size).unwrap_or(0);
-        if size == 0 && polled < polls {
-            polled += 1;
-            std::thread::sleep(Duration::from_millis(1));
-            continue;
-        }
-        let len = mappable_size(&stat, need, OPEN, name)?;
-        return Ok((len, (stat.st_dev, stat.st_ino)));
-    }
+    let stat = shm::stat(fd).map_err(|errno| Error::from_errno(OPEN, name, errno))?;
+    NodeCheck::new(
+        FileType::RegularFile,
+        "a shared memory object (a regular file in /dev/shm)",
+    )
+    .owned_by(owner, "SharedMemoryBuilder::trust_owner")
+    .check(&stat, OPEN, name)?;
+    let len = mappable_size(&stat, need, OPEN, name)?;
+    Ok((len, (stat.st_dev, stat.st_ino)))
 }
 
 #[cfg(test)]

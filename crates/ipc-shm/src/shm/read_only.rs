@@ -25,8 +25,11 @@ use crate::read_only::ReadOnlyRegion;
 /// # SIGBUS
 ///
 /// As for [`SharedMemory`](crate::SharedMemory#sigbus): the size is checked before mapping, but
-/// a writer may still shrink the object afterwards, and reads past the new end then fault;
-/// [`check_size`](Self::check_size) detects it.
+/// a writer may still shrink the object afterwards, and reads past the new end then raise
+/// `SIGBUS`, which kills the process; [`check_size`](Self::check_size) detects the shrink. The
+/// fault cannot be recovered safely (`siglongjmp` across Rust frames is undefined behaviour);
+/// [`sigbus::install_diagnostic`](crate::sigbus::install_diagnostic) makes the death name the
+/// object first (see the [`sigbus`](crate::sigbus) module).
 ///
 /// # Close-on-exec
 ///

@@ -11,7 +11,7 @@ use ipc_core::{Deadline, Result, SharedRegion};
 use rustix::io::Errno;
 
 use super::lock_error::{LockError, LockResult};
-use super::mutex::MutexGuard;
+use super::mutex_guard::MutexGuard;
 use crate::RegionAccess;
 use crate::slot::{Slot, SlotType};
 use crate::sys::futex;
@@ -45,9 +45,9 @@ const SLOT: SlotType = SlotType::new("condvar", *b"CND1", 4, 4);
 /// use ipc_shm::AnonymousRegion;
 /// use ipc_shm::sync::{Condvar, Mutex};
 ///
-/// let region = AnonymousRegion::new(4096)?;
-/// let ready = Mutex::init(&region, 0, 0_u32)?;
-/// let changed = Condvar::init(&region, 128)?;
+/// let region = std::sync::Arc::new(AnonymousRegion::new(4096)?);
+/// let ready = Mutex::init(&region, 0, 0_u32)?; // keeps a reference to the region
+/// let changed = Condvar::init(&*region, 128)?; // borrows it
 /// std::thread::scope(|scope| {
 ///     scope.spawn(|| {
 ///         ready.lock().unwrap().set(&1);
@@ -159,10 +159,10 @@ impl<'r> Condvar<'r> {
     ///
     /// See the type's example, and [`wait_while`](Self::wait_while).
     #[doc(alias = "pthread_cond_wait")]
-    pub fn wait<'a, 'm, R: SharedRegion + ?Sized, T: Pod>(
+    pub fn wait<'a, R: SharedRegion + ?Sized, T: Pod>(
         &self,
-        guard: MutexGuard<'a, 'm, R, T>,
-    ) -> LockResult<MutexGuard<'a, 'm, R, T>> {
+        guard: MutexGuard<'a, R, T>,
+    ) -> LockResult<MutexGuard<'a, R, T>> {
         self.wait_until(guard, None)
             .map_err(|err| match err {
                 LockError::OwnerDied(died) => LockError::OwnerDied(died.map(|(guard, _)| guard)),
@@ -184,19 +184,19 @@ impl<'r> Condvar<'r> {
     /// use std::time::Duration;
     /// use ipc_shm::sync::{Condvar, Mutex};
     ///
-    /// let region = ipc_shm::AnonymousRegion::new(4096)?;
+    /// let region = std::sync::Arc::new(ipc_shm::AnonymousRegion::new(4096)?);
     /// let mutex = Mutex::init(&region, 0, 0_u32)?;
-    /// let sut = Condvar::init(&region, 128)?;
+    /// let sut = Condvar::init(&*region, 128)?;
     /// let (_guard, result) = sut.wait_timeout(mutex.lock()?, Duration::from_millis(10))?;
     /// assert!(result.timed_out());
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
     #[doc(alias = "pthread_cond_timedwait")]
-    pub fn wait_timeout<'a, 'm, R: SharedRegion + ?Sized, T: Pod>(
+    pub fn wait_timeout<'a, R: SharedRegion + ?Sized, T: Pod>(
         &self,
-        guard: MutexGuard<'a, 'm, R, T>,
+        guard: MutexGuard<'a, R, T>,
         timeout: Duration,
-    ) -> LockResult<(MutexGuard<'a, 'm, R, T>, WaitTimeoutResult)> {
+    ) -> LockResult<(MutexGuard<'a, R, T>, WaitTimeoutResult)> {
         self.wait_until(guard, Deadline::after(timeout).instant())
     }
 
@@ -212,19 +212,19 @@ impl<'r> Condvar<'r> {
     /// use std::time::{Duration, Instant};
     /// use ipc_shm::sync::{Condvar, Mutex};
     ///
-    /// let region = ipc_shm::AnonymousRegion::new(4096)?;
+    /// let region = std::sync::Arc::new(ipc_shm::AnonymousRegion::new(4096)?);
     /// let mutex = Mutex::init(&region, 0, 0_u32)?;
-    /// let sut = Condvar::init(&region, 128)?;
+    /// let sut = Condvar::init(&*region, 128)?;
     /// let deadline = Instant::now() + Duration::from_millis(10);
     /// let (_guard, result) = sut.wait_deadline(mutex.lock()?, deadline)?;
     /// assert!(result.timed_out() && Instant::now() >= deadline);
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
-    pub fn wait_deadline<'a, 'm, R: SharedRegion + ?Sized, T: Pod>(
+    pub fn wait_deadline<'a, R: SharedRegion + ?Sized, T: Pod>(
         &self,
-        guard: MutexGuard<'a, 'm, R, T>,
+        guard: MutexGuard<'a, R, T>,
         deadline: Instant,
-    ) -> LockResult<(MutexGuard<'a, 'm, R, T>, WaitTimeoutResult)> {
+    ) -> LockResult<(MutexGuard<'a, R, T>, WaitTimeoutResult)> {
         self.wait_until(guard, Some(deadline))
     }
 
@@ -239,11 +239,11 @@ impl<'r> Condvar<'r> {
     /// # Examples
     ///
     /// See the type's example.
-    pub fn wait_while<'a, 'm, R: SharedRegion + ?Sized, T: Pod>(
+    pub fn wait_while<'a, R: SharedRegion + ?Sized, T: Pod>(
         &self,
-        mut guard: MutexGuard<'a, 'm, R, T>,
+        mut guard: MutexGuard<'a, R, T>,
         mut condition: impl FnMut(&T) -> bool,
-    ) -> LockResult<MutexGuard<'a, 'm, R, T>> {
+    ) -> LockResult<MutexGuard<'a, R, T>> {
         while condition(&guard.get()) {
             guard = self.wait(guard)?;
         }
@@ -303,14 +303,17 @@ impl<'r> Condvar<'r> {
         debug_assert!(woken.is_ok(), "FUTEX_WAKE: {woken:?}");
     }
 
-    fn wait_until<'a, 'm, R: SharedRegion + ?Sized, T: Pod>(
+    fn wait_until<'a, R: SharedRegion + ?Sized, T: Pod>(
         &self,
-        guard: MutexGuard<'a, 'm, R, T>,
+        guard: MutexGuard<'a, R, T>,
         deadline: Option<Instant>,
-    ) -> LockResult<(MutexGuard<'a, 'm, R, T>, WaitTimeoutResult)> {
+    ) -> LockResult<(MutexGuard<'a, R, T>, WaitTimeoutResult)> {
         let mutex = guard.mutex();
         // Relaxed: see `notify`; the mutex orders this load against the notifier's change.
         let seen = self.seq.load(Ordering::Relaxed);
+        // Dropping the guard unlocks and lowers the mutex's count of live guards; the lock
+        // below raises it again for the guard it returns (also on owner-died), so a wait leaves
+        // the count as it found it, and a failed relock leaves it one lower, with no guard.
         drop(guard);
         let timeout = deadline.map(|at| at.saturating_duration_since(Instant::now()));
         let timed_out = match futex::wait(self.seq, seen, timeout) {

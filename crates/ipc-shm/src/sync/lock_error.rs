@@ -18,7 +18,7 @@ pub type LockResult<G> = Result<G, LockError<G>>;
 /// use ipc_shm::AnonymousRegion;
 /// use ipc_shm::sync::{LockError, Mutex};
 ///
-/// let region = AnonymousRegion::new(4096)?;
+/// let region = std::sync::Arc::new(AnonymousRegion::new(4096)?);
 /// let sut = Mutex::init(&region, 0, 0_u32)?;
 /// let _held = sut.lock()?;
 /// match sut.try_lock() {
@@ -67,6 +67,33 @@ impl<G> LockError<G> {
     /// ```
     pub fn is_owner_died(&self) -> bool {
         matches!(self, Self::OwnerDied(_))
+    }
+
+    /// An owned error, for `?` in a function that returns `Box<dyn Error>` (a `LockError`
+    /// holds a guard that borrows its mutex and may not leave the thread, so it cannot go in
+    /// the box itself). The same as `ipc_core::Error::from`: an owner-died guard is dropped
+    /// **without** being marked consistent, which makes the mutex not recoverable for every
+    /// process, and becomes a [`CorruptSharedState`](ErrorKind::CorruptSharedState) error.
+    /// Match on [`LockError::OwnerDied`] first where the data can be repaired.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use ipc_shm::AnonymousRegion;
+    /// use ipc_shm::sync::{LockError, Mutex};
+    ///
+    /// fn read(mutex: &Mutex<AnonymousRegion, u32>) -> Result<u32, Box<dyn std::error::Error>> {
+    ///     Ok(mutex.lock().map_err(LockError::into_error)?.get())
+    /// }
+    ///
+    /// let region = Arc::new(AnonymousRegion::new(4096)?);
+    /// let sut = Mutex::init(&region, 0, 9_u32)?;
+    /// assert_eq!(read(&sut)?, 9);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn into_error(self) -> Error {
+        Error::from(self)
     }
 }
 

@@ -1,7 +1,8 @@
-//! The robust, process-shared mutex and its guard.
+//! The robust, process-shared mutex.
 
 use std::fmt;
-use std::marker::PhantomData;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytemuck::Pod;
@@ -11,6 +12,7 @@ use ipc_core::{Deadline, Result, SharedRegion};
 use rustix::io::Errno;
 
 use super::lock_error::{LockError, LockResult, OwnerDied};
+use super::mutex_guard::MutexGuard;
 use super::place::{Data, aligned_ptr, errno_error, monotonic};
 use crate::slot::{Slot, SlotType};
 use crate::sys::pthread::{self, MUTEX_ALIGN, MUTEX_LEN, RawMutex};
@@ -45,26 +47,35 @@ use crate::sys::pthread::{self, MUTEX_ALIGN, MUTEX_LEN, RawMutex};
 ///
 /// # Threads
 ///
-/// `Mutex` is `Send` and `Sync` when the region is `Sync`: a process-shared mutex is made to
-/// be locked from any thread. A [`MutexGuard`] is not `Send`: a pthread mutex must be unlocked
-/// by the thread that locked it, and the robust list it is on is that thread's. Locking again
-/// from the thread that holds the lock fails with [`InvalidArgument`](ErrorKind::InvalidArgument)
-/// (`EDEADLK`) instead of deadlocking.
+/// `Mutex` is `Send` and `Sync` when the region is `Send` and `Sync` (it holds an `Arc` of
+/// it): a process-shared mutex is made to be locked from any thread. A [`MutexGuard`] is not
+/// `Send`: a pthread mutex must be unlocked by the thread that locked it, and the robust list
+/// it is on is that thread's. Locking again from the thread that holds the lock fails with
+/// [`InvalidArgument`](ErrorKind::InvalidArgument) (`EDEADLK`) instead of deadlocking.
 ///
-/// # Leaking a guard
+/// # Leaks
 ///
-/// Do not `mem::forget` a guard and then unmap the region: glibc keeps a held robust mutex on
-/// the thread's robust list, and its next robust-mutex operation on that thread follows the
-/// list into the old address. A forgotten guard otherwise just keeps the lock held until the
-/// thread exits, when the next locker gets [`LockError::OwnerDied`].
+/// The mutex holds a strong reference to its region, and the region stays mapped for as long
+/// as a lock taken through it may still be held: leaking a guard (`mem::forget`, a reference
+/// cycle) is safe. glibc keeps each robust mutex a thread holds on that thread's robust list,
+/// a list threaded through the mutexes themselves; its later lock and unlock calls on that
+/// thread, and the kernel when the thread exits, follow the list into every mutex still on it.
+/// Unmapping a region holding one would send them into freed memory, so when a `Mutex` is
+/// dropped while one of the guards it handed out was never dropped, it leaks its reference to
+/// the region instead: the region is never dropped (a [`SharedMemory`](crate::SharedMemory)
+/// creator does not remove its name either), and its mapping stays for the life of the
+/// process. That is the whole cost of a forgotten guard; the lock itself stays held until the
+/// thread exits, when the next locker gets [`LockError::OwnerDied`]. Leaking the `Mutex`
+/// itself leaks its reference too, with the same effect.
 ///
 /// # Examples
 ///
 /// ```
+/// use std::sync::Arc;
 /// use ipc_shm::AnonymousRegion;
 /// use ipc_shm::sync::Mutex;
 ///
-/// let region = AnonymousRegion::new(4096)?;
+/// let region = Arc::new(AnonymousRegion::new(4096)?);
 /// let counter = Mutex::init(&region, 0, 0_u64)?;
 /// counter.lock()?.update(|n| *n += 1);
 ///
@@ -79,14 +90,20 @@ use crate::sys::pthread::{self, MUTEX_ALIGN, MUTEX_LEN, RawMutex};
 /// - [pthread_mutex_consistent(3)](https://man7.org/linux/man-pages/man3/pthread_mutex_consistent.3.html)
 /// - [robust-futexes](https://docs.kernel.org/locking/robust-futexes.html)
 #[doc(alias = "pthread_mutex_t")]
-pub struct Mutex<'r, R: ?Sized, T> {
-    region: &'r R,
-    offset: usize,
-    raw: RawMutex<'r>,
-    data: Data<'r, T>,
+pub struct Mutex<R: ?Sized, T> {
+    /// Keeps the mapping `raw` and `data` point into; leaked by `drop` after a forgotten guard.
+    region: Arc<R>,
+    pub(super) offset: usize,
+    pub(super) raw: RawMutex,
+    pub(super) data: Data<'static, T>,
+    /// The guards handed out and not dropped yet: raised before a guard is returned, lowered
+    /// after its unlock. Only this handle's guards count (another `Mutex` opened on the same
+    /// slot has its own), which is enough: they are the ones whose robust-list entries lie in
+    /// the mapping this handle keeps.
+    pub(super) guards: AtomicUsize,
 }
 
-impl<'r, R: SharedRegion + ?Sized, T: Pod> Mutex<'r, R, T> {
+impl<R: SharedRegion + ?Sized, T: Pod> Mutex<R, T> {
     /// Where `T` starts, counted from the body.
     const DATA_OFFSET: usize = MUTEX_LEN.next_multiple_of(align_of::<T>());
     /// The slot: the tag `MTX1`, a body of the pthread mutex then `T`.
@@ -128,19 +145,20 @@ impl<'r, R: SharedRegion + ?Sized, T: Pod> Mutex<'r, R, T> {
     /// use ipc_shm::AnonymousRegion;
     /// use ipc_shm::sync::Mutex;
     ///
-    /// let region = AnonymousRegion::new(4096)?;
+    /// let region = std::sync::Arc::new(AnonymousRegion::new(4096)?);
     /// let sut = Mutex::init(&region, 64, [1_u32, 2])?;
     /// assert_eq!(sut.lock()?.get(), [1, 2]);
     /// assert!(Mutex::init(&region, 64, [0_u32, 0]).is_err()); // taken
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
     #[doc(alias = "pthread_mutex_init")]
-    pub fn init(region: &'r R, offset: usize, initial: T) -> Result<Self> {
-        let slot = Slot::init(region, offset, Self::SLOT, |region, body| {
+    pub fn init(region: &Arc<R>, offset: usize, initial: T) -> Result<Self> {
+        let slot = Slot::init(&**region, offset, Self::SLOT, |region, body| {
             let ptr = aligned_ptr(region, body, MUTEX_LEN, MUTEX_ALIGN)?;
             // SAFETY: `ptr` is aligned and inside the region (checked by `aligned_ptr`), which
-            // stays mapped while borrowed; the slot's claim (just won by `Slot::init`) means no
-            // other thread or process uses these bytes until the slot is published.
+            // stays mapped while `region` is borrowed; the slot's claim (just won by
+            // `Slot::init`) means no other thread or process uses these bytes until the slot is
+            // published.
             #[allow(unsafe_code, reason = "initialising a pthread mutex in the region")]
             let initialised = unsafe { pthread::init_mutex(ptr) };
             initialised
@@ -148,7 +166,7 @@ impl<'r, R: SharedRegion + ?Sized, T: Pod> Mutex<'r, R, T> {
             Data::<T>::new(region, body + Self::DATA_OFFSET)?.store(&initial);
             Ok(())
         })?;
-        Self::from_slot(&slot, offset)
+        Self::from_slot(region, slot.body_offset(), offset)
     }
 
     /// Opens the mutex at `offset` of `region`, checking that one guarding a `T`-sized value
@@ -168,32 +186,38 @@ impl<'r, R: SharedRegion + ?Sized, T: Pod> Mutex<'r, R, T> {
     /// use ipc_shm::AnonymousRegion;
     /// use ipc_shm::sync::Mutex;
     ///
-    /// let region = AnonymousRegion::new(4096)?;
+    /// let region = std::sync::Arc::new(AnonymousRegion::new(4096)?);
     /// Mutex::init(&region, 0, 7_u64)?;
     /// assert_eq!(Mutex::<_, u64>::open(&region, 0)?.lock()?.get(), 7);
     /// let wrong = Mutex::<_, [u64; 2]>::open(&region, 0).unwrap_err();
     /// assert_eq!(wrong.kind(), ErrorKind::CorruptSharedState);
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
-    pub fn open(region: &'r R, offset: usize) -> Result<Self> {
-        let slot = Slot::open(region, offset, Self::SLOT)?;
-        Self::from_slot(&slot, offset)
+    pub fn open(region: &Arc<R>, offset: usize) -> Result<Self> {
+        let slot = Slot::open(&**region, offset, Self::SLOT)?;
+        Self::from_slot(region, slot.body_offset(), offset)
     }
 
-    fn from_slot(slot: &Slot<'r, R>, offset: usize) -> Result<Self> {
-        let region = slot.region();
-        let body = slot.body_offset();
-        let ptr = aligned_ptr(region, body, MUTEX_LEN, MUTEX_ALIGN)?;
+    /// The handle on the mutex whose slot at `offset` of `region` is ready, its body at `body`.
+    fn from_slot(region: &Arc<R>, body: usize, offset: usize) -> Result<Self> {
+        let ptr = aligned_ptr(&**region, body, MUTEX_LEN, MUTEX_ALIGN)?;
+        let data = Data::<T>::new(&**region, body + Self::DATA_OFFSET)?;
         // SAFETY: the slot is ready and tagged as a mutex of this body length, so its creator
         // ran `init_mutex` at this aligned `ptr` before publishing it (the Acquire in
-        // `Slot::open` pairs with its Release); the region stays mapped for `'r`.
+        // `Slot::open` pairs with its Release); the region stays mapped while the `RawMutex`
+        // exists, because it lives in the `Mutex` below beside the `Arc` that keeps the region,
+        // which is released (or leaked) only when the `Mutex` is dropped.
         #[allow(unsafe_code, reason = "naming an initialised pthread mutex")]
         let raw = unsafe { RawMutex::new(ptr) };
+        // SAFETY: as for `raw`: `data` lives in the same `Mutex` as the `Arc` of its region.
+        #[allow(unsafe_code, reason = "the Mutex keeps the region mapped itself")]
+        let data = unsafe { data.unbound() };
         Ok(Self {
-            region,
+            region: Arc::clone(region),
             offset,
             raw,
-            data: Data::new(region, body + Self::DATA_OFFSET)?,
+            data,
+            guards: AtomicUsize::new(0),
         })
     }
 
@@ -214,14 +238,14 @@ impl<'r, R: SharedRegion + ?Sized, T: Pod> Mutex<'r, R, T> {
     /// # Examples
     ///
     /// ```
-    /// let region = ipc_shm::AnonymousRegion::new(4096)?;
+    /// let region = std::sync::Arc::new(ipc_shm::AnonymousRegion::new(4096)?);
     /// let sut = ipc_shm::sync::Mutex::init(&region, 0, 0_i32)?;
     /// sut.lock()?.set(&-1);
     /// assert_eq!(sut.lock()?.get(), -1);
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
     #[doc(alias = "pthread_mutex_lock")]
-    pub fn lock(&self) -> LockResult<MutexGuard<'_, 'r, R, T>> {
+    pub fn lock(&self) -> LockResult<MutexGuard<'_, R, T>> {
         self.finish("mutex::lock", self.raw.lock())
     }
 
@@ -234,13 +258,13 @@ impl<'r, R: SharedRegion + ?Sized, T: Pod> Mutex<'r, R, T> {
     /// # Examples
     ///
     /// ```
-    /// let region = ipc_shm::AnonymousRegion::new(4096)?;
+    /// let region = std::sync::Arc::new(ipc_shm::AnonymousRegion::new(4096)?);
     /// let sut = ipc_shm::sync::Mutex::init(&region, 0, 0_u8)?;
     /// assert_eq!(sut.try_lock()?.get(), 0);
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
     #[doc(alias = "pthread_mutex_trylock")]
-    pub fn try_lock(&self) -> LockResult<MutexGuard<'_, 'r, R, T>> {
+    pub fn try_lock(&self) -> LockResult<MutexGuard<'_, R, T>> {
         self.finish("mutex::try_lock", self.raw.try_lock())
     }
 
@@ -254,13 +278,13 @@ impl<'r, R: SharedRegion + ?Sized, T: Pod> Mutex<'r, R, T> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let region = ipc_shm::AnonymousRegion::new(4096)?;
+    /// let region = std::sync::Arc::new(ipc_shm::AnonymousRegion::new(4096)?);
     /// let sut = ipc_shm::sync::Mutex::init(&region, 0, 0_u8)?;
     /// assert!(sut.lock_timeout(Duration::from_millis(10)).is_ok());
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
     #[doc(alias = "pthread_mutex_clocklock")]
-    pub fn lock_timeout(&self, timeout: Duration) -> LockResult<MutexGuard<'_, 'r, R, T>> {
+    pub fn lock_timeout(&self, timeout: Duration) -> LockResult<MutexGuard<'_, R, T>> {
         match Deadline::after(timeout).instant() {
             Some(deadline) => self.lock_deadline(deadline),
             None => self.lock(),
@@ -278,12 +302,12 @@ impl<'r, R: SharedRegion + ?Sized, T: Pod> Mutex<'r, R, T> {
     ///
     /// ```
     /// use std::time::{Duration, Instant};
-    /// let region = ipc_shm::AnonymousRegion::new(4096)?;
+    /// let region = std::sync::Arc::new(ipc_shm::AnonymousRegion::new(4096)?);
     /// let sut = ipc_shm::sync::Mutex::init(&region, 0, 0_u8)?;
     /// assert!(sut.lock_deadline(Instant::now() + Duration::from_millis(10)).is_ok());
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
-    pub fn lock_deadline(&self, deadline: Instant) -> LockResult<MutexGuard<'_, 'r, R, T>> {
+    pub fn lock_deadline(&self, deadline: Instant) -> LockResult<MutexGuard<'_, R, T>> {
         self.finish(
             "mutex::lock_deadline",
             self.raw.lock_until(monotonic(deadline)),
@@ -295,7 +319,7 @@ impl<'r, R: SharedRegion + ?Sized, T: Pod> Mutex<'r, R, T> {
     /// # Examples
     ///
     /// ```
-    /// let region = ipc_shm::AnonymousRegion::new(4096)?;
+    /// let region = std::sync::Arc::new(ipc_shm::AnonymousRegion::new(4096)?);
     /// assert_eq!(ipc_shm::sync::Mutex::init(&region, 128, 0_u8)?.offset(), 128);
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
@@ -309,11 +333,8 @@ impl<'r, R: SharedRegion + ?Sized, T: Pod> Mutex<'r, R, T> {
         &self,
         operation: &'static str,
         locked: std::result::Result<(), Errno>,
-    ) -> LockResult<MutexGuard<'_, 'r, R, T>> {
-        let guard = || MutexGuard {
-            mutex: self,
-            _not_send: PhantomData,
-        };
+    ) -> LockResult<MutexGuard<'_, R, T>> {
+        let guard = || MutexGuard::new(self);
         match locked {
             Ok(()) => Ok(guard()),
             // "If the owning thread terminates while holding the mutex lock, the next thread
@@ -323,12 +344,32 @@ impl<'r, R: SharedRegion + ?Sized, T: Pod> Mutex<'r, R, T> {
         }
     }
 
-    fn error(&self, operation: &'static str, errno: Errno) -> ipc_core::Error {
-        errno_error(self.region, operation, "mutex", self.offset, errno)
+    pub(super) fn error(&self, operation: &'static str, errno: Errno) -> ipc_core::Error {
+        errno_error(&*self.region, operation, "mutex", self.offset, errno)
     }
 }
 
-impl<R: ?Sized, T> fmt::Debug for Mutex<'_, R, T> {
+impl<R: ?Sized, T> Drop for Mutex<R, T> {
+    fn drop(&mut self) {
+        // Relaxed: `&mut self` means every borrow of this handle has ended, and whatever ended
+        // them (possibly on other threads: a scope's join, a channel, an `Arc`'s release and
+        // acquire of its count) happens before this point; so every `fetch_add` and
+        // `fetch_sub` of the guards happens before this load, which by coherence reads the
+        // last of them. No guard can be alive here (each borrows `self`), so a count above zero
+        // is a guard that was never dropped.
+        if self.guards.load(Ordering::Relaxed) != 0 {
+            // A guard was forgotten: its mutex may still be on a thread's robust list, which
+            // glibc's `DEQUEUE_MUTEX` (nptl/descr.h) follows into the neighbours of a mutex it
+            // unlocks, and the kernel follows at thread exit to mark owners dead. Keep the
+            // mapping for the life of the process by never releasing this reference; the
+            // region's contract (`SharedRegion`'s promise 3) unmaps only in its `Drop`, which a
+            // leaked `Arc` never runs.
+            std::mem::forget(Arc::clone(&self.region));
+        }
+    }
+}
+
+impl<R: ?Sized, T> fmt::Debug for Mutex<R, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Mutex")
             .field("offset", &self.offset)
@@ -336,164 +377,30 @@ impl<R: ?Sized, T> fmt::Debug for Mutex<'_, R, T> {
     }
 }
 
-/// The lock on a [`Mutex`], held until dropped; reaches the value by copy.
-///
-/// Not `Send`: it must be dropped (unlocked) on the thread that locked.
-///
-/// ```compile_fail
-/// fn assert_send<T: Send>(_: &T) {}
-/// let region = ipc_shm::AnonymousRegion::new(4096).unwrap();
-/// let sut = ipc_shm::sync::Mutex::init(&region, 0, 0_u8).unwrap();
-/// assert_send(&sut.lock().unwrap());
-/// ```
-///
-/// # Examples
-///
-/// ```
-/// let region = ipc_shm::AnonymousRegion::new(4096)?;
-/// let mutex = ipc_shm::sync::Mutex::init(&region, 0, 1_u32)?;
-/// let sut = mutex.lock()?;
-/// sut.update(|n| *n *= 10);
-/// assert_eq!(sut.get(), 10);
-/// # Ok::<(), ipc_core::Error>(())
-/// ```
-#[must_use = "the mutex unlocks as soon as the guard is dropped"]
-pub struct MutexGuard<'a, 'r, R: ?Sized, T> {
-    mutex: &'a Mutex<'r, R, T>,
-    /// `!Send` (the locking thread must unlock) but `Sync` (`&self` only copies).
-    _not_send: PhantomData<std::sync::MutexGuard<'static, ()>>,
-}
-
-impl<'a, 'r, R: SharedRegion + ?Sized, T: Pod> MutexGuard<'a, 'r, R, T> {
-    /// A copy of the guarded value.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let region = ipc_shm::AnonymousRegion::new(4096)?;
-    /// let mutex = ipc_shm::sync::Mutex::init(&region, 0, 3_u16)?;
-    /// assert_eq!(mutex.lock()?.get(), 3);
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    pub fn get(&self) -> T {
-        self.mutex.data.load()
-    }
-
-    /// Replaces the guarded value with a copy of `value`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let region = ipc_shm::AnonymousRegion::new(4096)?;
-    /// let mutex = ipc_shm::sync::Mutex::init(&region, 0, 3_u16)?;
-    /// mutex.lock()?.set(&4);
-    /// assert_eq!(mutex.lock()?.get(), 4);
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    pub fn set(&self, value: &T) {
-        self.mutex.data.store(value);
-    }
-
-    /// Copies the value out, lets `f` change the copy, and copies it back; returns what `f`
-    /// returns. If `f` panics, nothing is written back.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let region = ipc_shm::AnonymousRegion::new(4096)?;
-    /// let mutex = ipc_shm::sync::Mutex::init(&region, 0, [0_u32; 4])?;
-    /// let sum = mutex.lock()?.update(|slots| {
-    ///     slots[2] = 5;
-    ///     slots.iter().sum::<u32>()
-    /// });
-    /// assert_eq!(sum, 5);
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    pub fn update<U>(&self, f: impl FnOnce(&mut T) -> U) -> U {
-        let mut value = self.get();
-        let result = f(&mut value);
-        self.set(&value);
-        result
-    }
-
-    /// Marks the mutex consistent again after [`LockError::OwnerDied`]: call it once the data
-    /// is repaired, before dropping the guard, or the mutex becomes not recoverable for
-    /// everyone.
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidArgument`](ErrorKind::InvalidArgument) when the mutex is not in the owner-died
-    /// state (`EINVAL`).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use ipc_shm::AnonymousRegion;
-    /// use ipc_shm::sync::{LockError, Mutex};
-    ///
-    /// let region = AnonymousRegion::new(4096)?;
-    /// let sut = Mutex::init(&region, 0, 0_u64)?;
-    /// let guard = match sut.lock() {
-    ///     Ok(guard) => guard,
-    ///     Err(LockError::OwnerDied(died)) => {
-    ///         let guard = died.into_guard();
-    ///         guard.set(&0); // repair: here, start again
-    ///         guard.mark_consistent()?;
-    ///         guard
-    ///     }
-    ///     Err(LockError::Failed(err)) => return Err(err),
-    /// };
-    /// assert!(guard.mark_consistent().is_err()); // nobody died
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    #[doc(alias = "pthread_mutex_consistent")]
-    pub fn mark_consistent(&self) -> Result<()> {
-        self.mutex
-            .raw
-            .make_consistent()
-            .map_err(|errno| self.mutex.error("mutex::mark_consistent", errno))
-    }
-
-    /// The mutex this guard locks.
-    pub(crate) fn mutex(&self) -> &'a Mutex<'r, R, T> {
-        self.mutex
-    }
-}
-
-impl<R: ?Sized, T> Drop for MutexGuard<'_, '_, R, T> {
-    fn drop(&mut self) {
-        // The guard is not `Send`, so this is the locking thread, and the only failure of an
-        // error-checking mutex's unlock (`EPERM`, not the owner) cannot happen.
-        let unlocked = self.mutex.raw.unlock();
-        debug_assert!(unlocked.is_ok(), "unlocking a held mutex: {unlocked:?}");
-    }
-}
-
-impl<R: ?Sized, T> fmt::Debug for MutexGuard<'_, '_, R, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MutexGuard")
-            .field("offset", &self.mutex.offset)
-            .finish_non_exhaustive()
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Weak};
+
     use super::*;
     use crate::AnonymousRegion;
+    use crate::sync::Condvar;
     use ipc_core::ErrorKind;
+
+    fn region() -> Arc<AnonymousRegion> {
+        Arc::new(AnonymousRegion::new(4096).unwrap())
+    }
 
     #[test]
     fn mutexes_are_send_and_sync_and_guards_sync() {
         fn assert_send_sync<T: Send + Sync>() {}
         fn assert_sync<T: Sync>() {}
-        assert_send_sync::<Mutex<'static, AnonymousRegion, u64>>();
-        assert_sync::<MutexGuard<'static, 'static, AnonymousRegion, u64>>();
+        assert_send_sync::<Mutex<AnonymousRegion, u64>>();
+        assert_sync::<MutexGuard<'static, AnonymousRegion, u64>>();
     }
 
     #[test]
     fn locking_twice_from_one_thread_fails_instead_of_deadlocking() {
-        let region = AnonymousRegion::new(4096).unwrap();
+        let region = region();
         let sut = Mutex::init(&region, 0, 0_u32).unwrap();
         let _held = sut.lock().unwrap();
         for err in [sut.lock().unwrap_err(), sut.try_lock().unwrap_err()] {
@@ -503,7 +410,7 @@ mod tests {
 
     #[test]
     fn a_held_mutex_makes_another_thread_wait_or_time_out() {
-        let region = AnonymousRegion::new(4096).unwrap();
+        let region = region();
         let sut = Mutex::init(&region, 8, 0_u32).unwrap();
         let held = sut.lock().unwrap();
         std::thread::scope(|scope| {
@@ -521,7 +428,7 @@ mod tests {
 
     #[test]
     fn a_thread_that_exits_holding_the_lock_leaves_it_owner_died() {
-        let region = AnonymousRegion::new(4096).unwrap();
+        let region = region();
         let sut = Mutex::init(&region, 0, 0_u32).unwrap();
         std::thread::scope(|scope| {
             scope.spawn(|| std::mem::forget(sut.lock().unwrap()));
@@ -533,5 +440,81 @@ mod tests {
         guard.mark_consistent().unwrap();
         drop(guard);
         drop(sut.lock().unwrap());
+    }
+
+    /// Drops `mutex` and `region`, and tells whether the region is still alive (leaked).
+    fn region_outlives(mutex: Mutex<AnonymousRegion, u32>, region: Arc<AnonymousRegion>) -> bool {
+        let weak: Weak<AnonymousRegion> = Arc::downgrade(&region);
+        drop(mutex);
+        drop(region);
+        weak.upgrade().is_some()
+    }
+
+    #[test]
+    fn a_mutex_whose_guards_were_all_dropped_releases_its_region() {
+        let region = region();
+        let sut = Mutex::init(&region, 0, 0_u32).unwrap();
+        drop(sut.lock().unwrap());
+        drop(sut.try_lock().unwrap());
+        drop(sut.lock_timeout(Duration::from_millis(10)).unwrap());
+        assert!(sut.lock().unwrap().mark_consistent().is_err());
+        assert!(!region_outlives(sut, region));
+    }
+
+    #[test]
+    fn a_forgotten_guard_keeps_the_region_mapped_after_the_mutex_and_region_are_dropped() {
+        let region = region();
+        let sut = Mutex::init(&region, 0, 0_u32).unwrap();
+        // On another thread, so that the thread's exit takes the mutex off its robust list
+        // (the kernel marks it owner-died, in the mapping that is still there).
+        std::thread::scope(|scope| {
+            scope.spawn(|| std::mem::forget(sut.lock().unwrap()));
+        });
+        assert!(region_outlives(sut, region));
+    }
+
+    #[test]
+    fn an_owner_died_guard_counts_like_any_other() {
+        let region = region();
+        let sut = Mutex::init(&region, 0, 0_u32).unwrap();
+        std::thread::scope(|scope| {
+            scope.spawn(|| std::mem::forget(sut.lock().unwrap()));
+        });
+        let died = sut.lock().unwrap_err();
+        assert!(died.is_owner_died());
+        drop(died);
+        // One guard forgotten by the dead thread, one dropped: the region is kept.
+        assert!(region_outlives(sut, region));
+    }
+
+    #[test]
+    fn condvar_waits_leave_the_count_of_live_guards_as_they_found_it() {
+        let region = region();
+        let sut = Mutex::init(&region, 0, 0_u32).unwrap();
+        let condvar = Condvar::init(&*region, 128).unwrap();
+        let guard = sut.lock().unwrap();
+        let (guard, result) = condvar
+            .wait_timeout(guard, Duration::from_millis(1))
+            .unwrap();
+        assert!(result.timed_out());
+        let guard = condvar.wait_while(guard, |&n| n != 0).unwrap();
+        drop(guard);
+        assert!(!region_outlives(sut, region));
+    }
+
+    #[test]
+    fn a_lock_error_becomes_an_owned_error_for_a_boxed_question_mark() {
+        fn try_it(
+            sut: &Mutex<AnonymousRegion, u32>,
+        ) -> std::result::Result<u32, Box<dyn std::error::Error>> {
+            Ok(sut.try_lock().map_err(LockError::into_error)?.get())
+        }
+        let region = region();
+        let sut = Mutex::init(&region, 0, 5_u32).unwrap();
+        assert_eq!(try_it(&sut).unwrap(), 5);
+        let _held = sut.lock().unwrap();
+        let err = try_it(&sut).unwrap_err();
+        let err = err.downcast_ref::<ipc_core::Error>().unwrap();
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
     }
 }

@@ -88,7 +88,7 @@ pub(crate) fn monotonic(instant: Instant) -> Timespec {
 /// reached only by copies.
 pub(crate) struct Data<'r, T> {
     ptr: NonNull<u8>,
-    _region: PhantomData<&'r T>,
+    _region: PhantomData<(&'r (), T)>,
 }
 
 // SAFETY: the pointer is to bytes of a region that stays mapped for `'r` (a mapping belongs to
@@ -112,6 +112,24 @@ impl<'r, T: Pod> Data<'r, T> {
             ptr,
             _region: PhantomData,
         })
+    }
+
+    /// The same value, no longer tied to the borrow of the region it was made from: for an
+    /// owner that keeps the region itself (the [`Mutex`](super::Mutex) holds an `Arc`).
+    ///
+    /// # Safety
+    ///
+    /// The caller keeps the region mapped for as long as the returned value exists; the
+    /// `'static` only frees it from the borrow, it promises nothing.
+    #[allow(
+        unsafe_code,
+        reason = "the caller takes over keeping the region mapped"
+    )]
+    pub(crate) unsafe fn unbound(self) -> Data<'static, T> {
+        Data {
+            ptr: self.ptr,
+            _region: PhantomData,
+        }
     }
 
     /// Copies the value out.

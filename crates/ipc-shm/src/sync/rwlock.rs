@@ -37,6 +37,16 @@ use crate::sys::pthread::{self, RWLOCK_ALIGN, RWLOCK_LEN, RawRwLock};
 /// [`InvalidArgument`](ErrorKind::InvalidArgument) (`EDEADLK`); one that holds a read lock and
 /// asks for another may deadlock when a writer waits in between (writers are preferred).
 ///
+/// # Leaks
+///
+/// Leaking a guard (`mem::forget`) leaves the lock held for good, as a crash does, and nothing
+/// else: unlike a robust mutex, glibc's read-write lock is on no per-thread list, so the region
+/// may be unmapped afterwards. (glibc's `nptl/pthread_rwlock_common.c` keeps all of its state in
+/// the lock's own words; the only trace of the holder is the writer's thread ID, stored in the
+/// lock's `__cur_writer` to detect `EDEADLK`. The robust list is built only by the robust
+/// mutex paths of `pthread_mutex_lock.c`, with `ENQUEUE_MUTEX` from `nptl/descr.h`.) So an
+/// `RwLock` only borrows its region, where a [`Mutex`](super::Mutex) keeps a reference to it.
+///
 /// # Examples
 ///
 /// ```
@@ -134,9 +144,9 @@ impl<'r, R: SharedRegion + ?Sized, T: Pod> RwLock<'r, R, T> {
     /// # Examples
     ///
     /// ```
-    /// let region = ipc_shm::AnonymousRegion::new(4096)?;
+    /// let region = std::sync::Arc::new(ipc_shm::AnonymousRegion::new(4096)?);
     /// ipc_shm::sync::Mutex::init(&region, 0, 0_u64)?;
-    /// let err = ipc_shm::sync::RwLock::<_, u64>::open(&region, 0).unwrap_err();
+    /// let err = ipc_shm::sync::RwLock::<_, u64>::open(&*region, 0).unwrap_err();
     /// assert_eq!(err.kind(), ipc_core::ErrorKind::CorruptSharedState); // a mutex
     /// # Ok::<(), ipc_core::Error>(())
     /// ```

@@ -10,17 +10,36 @@ use std::ptr::NonNull;
 use rustix::io::Errno;
 use rustix::mm::{MapFlags, ProtFlags};
 
-/// Maps `len` bytes of `fd` from offset 0, shared, readable and writable when `writable`.
-pub(crate) fn map_fd(fd: BorrowedFd<'_>, len: usize, writable: bool) -> Result<NonNull<u8>, Errno> {
+/// How a file mapping is shared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sharing {
+    /// `MAP_SHARED`: stores reach the file and every other mapping of it.
+    Shared,
+    /// `MAP_PRIVATE`: copy-on-write; the view of a file whose contents cannot change (sealed
+    /// with `F_SEAL_WRITE`) is the same as a shared one.
+    Private,
+}
+
+/// Maps `len` bytes of `fd` from offset 0 as `sharing` says, readable, and writable when
+/// `writable`.
+pub(crate) fn map_fd(
+    fd: BorrowedFd<'_>,
+    len: usize,
+    writable: bool,
+    sharing: Sharing,
+) -> Result<NonNull<u8>, Errno> {
     let prot = if writable {
         ProtFlags::READ | ProtFlags::WRITE
     } else {
         ProtFlags::READ
     };
+    let flags = match sharing {
+        Sharing::Shared => MapFlags::SHARED,
+        Sharing::Private => MapFlags::PRIVATE,
+    };
     // SAFETY: a null hint lets the kernel choose an address, so no existing mapping of this
     // process is replaced; the new mapping is owned by the caller, who unmaps it once.
-    let ptr =
-        unsafe { rustix::mm::mmap(std::ptr::null_mut(), len, prot, MapFlags::SHARED, fd, 0) }?;
+    let ptr = unsafe { rustix::mm::mmap(std::ptr::null_mut(), len, prot, flags, fd, 0) }?;
     NonNull::new(ptr.cast::<u8>()).ok_or(Errno::NOMEM)
 }
 

@@ -7,3 +7,4 @@ pub(crate) mod memfd;
 pub(crate) mod mmap;
 pub(crate) mod pthread;
 pub(crate) mod shm;
+pub(crate) mod sigbus;

@@ -127,11 +127,12 @@ pub(crate) unsafe fn init_rwlock(ptr: NonNull<u8>) -> Result<(), Errno> {
     result
 }
 
-/// An initialised process-shared robust mutex in a mapping that lives for `'r`.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RawMutex<'r> {
+/// An initialised process-shared robust mutex, inside a mapping that its owner keeps mapped for
+/// as long as this value exists (the [`Mutex`](crate::sync::Mutex) holding it owns a strong
+/// reference to its region). Neither `Clone` nor `Copy`, so that no copy outlives that owner.
+#[derive(Debug)]
+pub(crate) struct RawMutex {
     ptr: NonNull<libc::pthread_mutex_t>,
-    _region: PhantomData<&'r ()>,
 }
 
 #[allow(
@@ -139,33 +140,32 @@ pub(crate) struct RawMutex<'r> {
     reason = "a pointer to a pthread mutex states its Send bound"
 )]
 // SAFETY: a process-shared mutex is made to be locked from any thread of any process; the
-// value is only its fixed address, valid for `'r`. (Unlocking from the locking thread only is
-// the guards' business: they are not `Send`.)
-unsafe impl Send for RawMutex<'_> {}
+// value is only its fixed address, valid while the value exists (see `new`), and a mapping
+// belongs to the process, not to a thread. (Unlocking from the locking thread only is the
+// guards' business: they are not `Send`.)
+unsafe impl Send for RawMutex {}
 #[allow(
     unsafe_code,
     reason = "a pointer to a pthread mutex states its Sync bound"
 )]
 // SAFETY: as for `Send`: every method is a pthread call meant for concurrent use.
-unsafe impl Sync for RawMutex<'_> {}
+unsafe impl Sync for RawMutex {}
 
-impl RawMutex<'_> {
+impl RawMutex {
     /// The mutex at `ptr`.
     ///
     /// # Safety
     ///
     /// `ptr` is aligned for `pthread_mutex_t` and points at one that [`init_mutex`]
-    /// initialised, inside a mapping that stays mapped for `'r`.
+    /// initialised, inside a mapping that stays mapped for as long as the returned value
+    /// exists.
     pub(crate) unsafe fn new(ptr: NonNull<u8>) -> Self {
-        Self {
-            ptr: ptr.cast(),
-            _region: PhantomData,
-        }
+        Self { ptr: ptr.cast() }
     }
 
     /// `pthread_mutex_lock`; `Err(OWNERDEAD)` means locked, and the previous owner died.
     pub(crate) fn lock(&self) -> Result<(), Errno> {
-        // SAFETY: `new`'s caller promised an initialised mutex mapped for `'r`.
+        // SAFETY: `new`'s caller promised an initialised mutex, mapped while `self` exists.
         check(unsafe { libc::pthread_mutex_lock(self.ptr.as_ptr()) })
     }
 
@@ -286,7 +286,7 @@ mod tests {
     #[test]
     fn raw_locks_are_send_and_sync() {
         fn assert_send_sync<T: Send + Sync>() {}
-        assert_send_sync::<RawMutex<'static>>();
+        assert_send_sync::<RawMutex>();
         assert_send_sync::<RawRwLock<'static>>();
     }
 }

@@ -14,7 +14,7 @@
 use std::os::fd::{BorrowedFd, OwnedFd};
 use std::path::PathBuf;
 
-use ipc_core::ObjectName;
+use ipc_core::{ObjectName, StagedFile};
 use rustix::fs::{FallocateFlags, Mode, OFlags, Stat};
 use rustix::io::Errno;
 
@@ -26,37 +26,39 @@ pub(crate) fn path_of(name: &ObjectName) -> PathBuf {
     PathBuf::from(format!("{SHM_DIR}{}", name.as_str()))
 }
 
-/// How an object is opened: the access mode, and whether (and with which initial mode) it is
-/// created exclusively.
+/// How an existing object is opened: the access mode. A new object is never created by
+/// `open`; it is staged with [`stage`] and published complete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum How {
-    /// `O_CREAT | O_EXCL | O_RDWR`, owner read and write until the exact mode is set.
-    CreateExclusive,
     /// `O_RDWR` on an existing object.
     ReadWrite,
     /// `O_RDONLY` on an existing object.
     ReadOnly,
 }
 
-/// Opens the object `name` with `O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK` and the flags of `how`.
+/// Opens the existing object `name` with `O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK` and the access
+/// mode of `how`.
 ///
 /// `O_NOFOLLOW` makes a symbolic link at the name fail with `ELOOP` instead of opening whatever
-/// it points to; with `O_CREAT | O_EXCL` a link fails with `EEXIST` ("symbolic links are not
-/// followed", `open(2)`). `O_NONBLOCK` keeps a FIFO planted at the name from blocking the open
+/// it points to. `O_NONBLOCK` keeps a FIFO planted at the name from blocking the open
 /// ("Normally, opening the FIFO blocks until the other end is opened also", `fifo(7)`); the
 /// caller's `fstat` then refuses it. On the regular files of tmpfs it changes nothing: "this
 /// flag has no effect for regular files and block devices" (`open(2)`).
 pub(crate) fn open(name: &ObjectName, how: How) -> Result<OwnedFd, Errno> {
     let base = OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
-    let (flags, mode) = match how {
-        How::CreateExclusive => (
-            base | OFlags::CREATE | OFlags::EXCL | OFlags::RDWR,
-            Mode::RUSR | Mode::WUSR,
-        ),
-        How::ReadWrite => (base | OFlags::RDWR, Mode::empty()),
-        How::ReadOnly => (base | OFlags::RDONLY, Mode::empty()),
+    let flags = match how {
+        How::ReadWrite => base | OFlags::RDWR,
+        How::ReadOnly => base | OFlags::RDONLY,
     };
-    rustix::fs::open(path_of(name), flags, mode)
+    rustix::fs::open(path_of(name), flags, Mode::empty())
+}
+
+/// A new object for `name`, read-write and close-on-exec, without a name yet: an `O_TMPFILE`
+/// in `/dev/shm` (or a file with a random temporary name there), mode `0o600` until the caller
+/// sets the exact one. [`StagedFile::publish`] gives it `name`, or fails with `EEXIST` without
+/// replacing anything (a symbolic link at the name included).
+pub(crate) fn stage(name: &ObjectName) -> Result<StagedFile, Errno> {
+    StagedFile::new(path_of(name))
 }
 
 /// `fstat` of an open object.

@@ -18,7 +18,7 @@ fn child_side() -> bool {
     };
     let shm = TestRegion::open_in_child(&ctx);
     let mutex = Mutex::<_, u32>::open(&shm, MUTEX_AT).unwrap();
-    let sut = Condvar::open(&shm, CONDVAR_AT).unwrap();
+    let sut = Condvar::open(&*shm, CONDVAR_AT).unwrap();
     match ctx.role() {
         // Reports while holding the mutex, then waits (unlocking it) until killed.
         "doomed-waiter" => {
@@ -50,7 +50,7 @@ fn a_waiter_killed_inside_wait_leaves_notify_all_and_later_waiters_working() {
     }
     let region = TestRegion::new();
     let mutex = Mutex::init(&region.shm, MUTEX_AT, 0_u32).unwrap();
-    let sut = Condvar::init(&region.shm, CONDVAR_AT).unwrap();
+    let sut = Condvar::init(&*region.shm, CONDVAR_AT).unwrap();
 
     let mut doomed = spawn(region.child("doomed-waiter"));
     doomed.expect_report("waiting", PATIENCE);
@@ -82,7 +82,7 @@ fn a_notification_from_another_process_wakes_a_waiter() {
     }
     let region = TestRegion::new();
     let mutex = Mutex::init(&region.shm, MUTEX_AT, 0_u32).unwrap();
-    let sut = Condvar::init(&region.shm, CONDVAR_AT).unwrap();
+    let sut = Condvar::init(&*region.shm, CONDVAR_AT).unwrap();
     let guard = mutex.lock().unwrap();
     let mut notifier = spawn(region.child("notifier"));
     let start = Instant::now();
@@ -104,7 +104,7 @@ fn a_timed_wait_without_notification_times_out_after_at_least_its_timeout() {
     }
     let region = TestRegion::new();
     let mutex = Mutex::init(&region.shm, MUTEX_AT, 0_u32).unwrap();
-    let sut = Condvar::init(&region.shm, CONDVAR_AT).unwrap();
+    let sut = Condvar::init(&*region.shm, CONDVAR_AT).unwrap();
     let start = Instant::now();
     let (guard, result) = sut.wait_timeout(mutex.lock().unwrap(), SHORT).unwrap();
     assert!(result.timed_out());

@@ -122,6 +122,132 @@ fn open_or_create_refuses_an_existing_file_smaller_than_asked_and_maps_a_larger_
     assert_eq!(sut.len(), 100);
 }
 
+/// The entries of `path`'s directory whose names start with its file name (the file and any
+/// temporary name derived from it), sorted.
+fn entries_named_after(path: &Path) -> Vec<String> {
+    let stem = path.file_name().unwrap().to_string_lossy().into_owned();
+    let mut found: Vec<String> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .filter_map(|entry| entry.ok())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|entry| entry.starts_with(&stem))
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn racing_open_or_create_calls_make_one_creator_and_every_opener_sees_the_full_file() {
+    const RACERS: usize = 8;
+    const LEN: usize = 4 << 20;
+    if let Some(ctx) = ChildContext::current() {
+        let go = std::fs::File::from(ctx.take_fd(10));
+        // End of input on the control pipe is the "go" that reaches every racer at once.
+        std::io::Read::read_to_end(&mut &go, &mut Vec::new()).unwrap();
+        let mut sut = MappedFile::builder()
+            .permissions(Permissions::from_mode(0o640).unwrap())
+            .open_or_create(ctx.arg("path").unwrap(), LEN)
+            .unwrap();
+        // A file reached by path was complete from the moment the path existed: an opener
+        // never finds it empty, so none has to wait or retry.
+        let stat = rustix::fs::fstat(&sut).unwrap();
+        sut.persist();
+        ctx.report(&format!(
+            "created={} len={} size={} mode={:o}",
+            sut.was_created(),
+            sut.len(),
+            stat.st_size,
+            stat.st_mode & 0o777
+        ));
+        return;
+    }
+    let path = TempPath::new("file");
+    let spawner = SpawnLock::lock();
+    let (reader, writer) = std::io::pipe().unwrap();
+    let mut children: Vec<Child> = (0..RACERS)
+        .map(|_| {
+            spawner.spawn(
+                ChildBuilder::new("racer")
+                    .arg("path", path.path().display())
+                    .inherit_fd(&reader, 10),
+            )
+        })
+        .collect();
+    drop((reader, spawner));
+    drop(writer);
+    let mut creators = 0;
+    let sized = format!("len={LEN} size={LEN} mode=640");
+    for child in &mut children {
+        match child.next_report(PATIENCE).unwrap() {
+            Some(report) if report == format!("created=true {sized}") => creators += 1,
+            Some(report) if report == format!("created=false {sized}") => {}
+            other => panic!("unexpected report {other:?}\n{}", child.output_so_far()),
+        }
+        child.expect_success(PATIENCE);
+    }
+    assert_eq!(creators, 1);
+    assert_eq!(std::fs::metadata(path.path()).unwrap().len(), LEN as u64);
+    let bare = path
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert_eq!(
+        entries_named_after(path.path()),
+        [bare],
+        "no temporary name is left"
+    );
+}
+
+#[test]
+fn create_new_on_a_taken_path_is_already_exists_and_leaves_no_temporary_name() {
+    let path = TempPath::new("file");
+    std::fs::write(path.path(), b"planted").unwrap();
+    let err = MappedFile::create_new(path.path(), 4096).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
+    assert!(
+        err.to_string().starts_with("open "),
+        "names the operation: {err}"
+    );
+    // The fallback for a filesystem without O_TMPFILE: a temporary name next to the file.
+    let staged = ipc_core::StagedFile::with_temporary_name(path.path()).unwrap();
+    assert_eq!(staged.publish().unwrap_err(), rustix::io::Errno::EXIST);
+    let bare = path
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert_eq!(entries_named_after(path.path()), [bare]);
+    assert_eq!(std::fs::read(path.path()).unwrap(), b"planted");
+}
+
+#[test]
+fn errors_name_the_system_call_not_the_method() {
+    let path = TempPath::new("file");
+    let err = MappedFile::open(path.path()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert!(err.to_string().starts_with("open "), "{err}");
+    let err = MappedFile::open_or_create(path.path(), 0).unwrap_err();
+    assert!(err.to_string().starts_with("open "), "{err}");
+    std::fs::write(path.path(), b"").unwrap();
+    let err = MappedFile::open_or_create(path.path(), 1).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::CorruptSharedState);
+    assert!(err.to_string().starts_with("open "), "{err}");
+}
+
+#[test]
+fn persist_and_unlink_on_a_descriptor_mapping_touch_no_path() {
+    let file = tempfile::tempfile().unwrap();
+    file.set_len(4096).unwrap();
+    let mut sut = MappedFile::map(&file).unwrap();
+    sut.persist();
+    assert_eq!(sut.unlink().unwrap_err().kind(), ErrorKind::InvalidArgument);
+    assert!(sut.path().is_none() && !sut.was_created());
+    assert_eq!(rustix::fs::fstat(&sut).unwrap().st_size, 4096);
+}
+
 #[test]
 fn a_symlink_at_the_path_is_refused_and_its_target_is_untouched() {
     if let Some(ctx) = ChildContext::current() {

@@ -262,6 +262,42 @@ fn after_seal_write_a_child_can_map_only_read_only_and_its_writes_fail() {
     child.expect_success(PATIENCE);
 }
 
+/// The permissions column of the `/proc/self/maps` line of the mapping that starts at `addr`
+/// (`r--s` for shared, `r--p` for private).
+fn mapping_perms(addr: *const u8) -> String {
+    let start = format!("{:x}-", addr as usize);
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    let line = maps
+        .lines()
+        .find(|line| line.starts_with(&start))
+        .unwrap_or_else(|| panic!("no mapping starts at {start} in\n{maps}"));
+    line.split_whitespace().nth(1).unwrap().to_owned()
+}
+
+#[test]
+fn a_write_sealed_memfd_is_mapped_read_only_private_on_every_kernel_and_shows_the_sealed_bytes() {
+    // Before Linux 6.7 every MAP_SHARED mapping of an F_SEAL_WRITE memfd fails with EPERM,
+    // even PROT_READ; a private read-only view works everywhere and shows the same bytes.
+    let sut = Memfd::create(&unique_test_name("memfd"), 8192).unwrap();
+    sut.map().unwrap().write_at(4000, b"sealed bytes").unwrap();
+    let before_seal = sut.map_read_only().unwrap();
+    assert_eq!(
+        mapping_perms(before_seal.as_ptr()),
+        "r--s",
+        "unsealed: shared"
+    );
+    // A shared mapping of a descriptor open for writing may be made writable with mprotect,
+    // so it counts as writable and would keep F_SEAL_WRITE from being added (EBUSY).
+    drop(before_seal);
+
+    sut.seal_write().unwrap();
+    let region = sut.map_read_only().unwrap();
+    assert_eq!(mapping_perms(region.as_ptr()), "r--p");
+    let mut seen = [0u8; 12];
+    region.read_at(4000, &mut seen).unwrap();
+    assert_eq!(&seen, b"sealed bytes");
+}
+
 #[test]
 fn seal_write_while_a_writable_region_lives_is_refused_with_the_documented_error() {
     let sut = Memfd::create(&unique_test_name("memfd"), 4096).unwrap();

@@ -1,17 +1,20 @@
 //! The robust mutex across processes: a killed owner hands the next locker "owner died",
 //! repaired with `mark_consistent` or left not recoverable for every process; a process blocked
 //! in `lock` wakes when the owner is killed; `try_lock` and `lock_timeout` against a holder in
-//! another process; and a soak of four processes counting under the lock while one of them is
-//! killed and respawned, with every committed increment accounted for.
+//! another process; a soak of four processes counting under the lock while one of them is
+//! killed and respawned, with every committed increment accounted for; and a forgotten guard
+//! whose region is dropped, which leaves the region mapped for glibc's robust list.
 
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use bytemuck::{Pod, Zeroable};
+use ipc_core::SharedRegion;
 use ipc_core::testing::{Child, ChildBuilder, ChildContext, SpawnLock, unique_test_name};
 use ipc_core::{ErrorKind, ObjectName};
-use ipc_shm::SharedMemory;
 use ipc_shm::sync::{LockError, Mutex};
+use ipc_shm::{AnonymousRegion, SharedMemory};
 
 /// A bound for things that do happen; generous, because the machine may be busy building.
 pub(crate) const PATIENCE: Duration = Duration::from_secs(30);
@@ -25,16 +28,17 @@ const REGION_LEN: usize = 4096;
 /// Where the tests place their mutex.
 pub(crate) const MUTEX_AT: usize = 0;
 
-/// A POSIX shm object for one test, created by the parent and removed when dropped.
+/// A POSIX shm object for one test, created by the parent and removed when the last reference
+/// is dropped (a `Mutex` keeps one).
 pub(crate) struct TestRegion {
-    pub(crate) shm: SharedMemory,
+    pub(crate) shm: Arc<SharedMemory>,
 }
 
 impl TestRegion {
     pub(crate) fn new() -> Self {
         let name = ObjectName::new(&format!("/{}", unique_test_name("sync"))).unwrap();
         Self {
-            shm: SharedMemory::create_new(&name, REGION_LEN).unwrap(),
+            shm: Arc::new(SharedMemory::create_new(&name, REGION_LEN).unwrap()),
         }
     }
 
@@ -44,8 +48,9 @@ impl TestRegion {
     }
 
     /// In a child: the region its parent named.
-    pub(crate) fn open_in_child(ctx: &ChildContext) -> SharedMemory {
-        SharedMemory::open(&ObjectName::new(ctx.arg("name").unwrap()).unwrap()).unwrap()
+    pub(crate) fn open_in_child(ctx: &ChildContext) -> Arc<SharedMemory> {
+        let name = ObjectName::new(ctx.arg("name").unwrap()).unwrap();
+        Arc::new(SharedMemory::open(&name).unwrap())
     }
 }
 
@@ -92,7 +97,7 @@ fn outcome<G>(result: Result<G, LockError<G>>) -> String {
 /// total the sum of the per-worker counts (each word is stored whole, so each count is either
 /// before or after the dead worker's last increment). Returns the worker's new count and
 /// whether it repaired.
-fn soak_increment(mutex: &Mutex<'_, SharedMemory, Tally>, index: usize) -> (u64, bool) {
+fn soak_increment(mutex: &Mutex<SharedMemory, Tally>, index: usize) -> (u64, bool) {
     let (guard, repaired) = match mutex.lock() {
         Ok(guard) => (guard, false),
         Err(LockError::OwnerDied(died)) => {
@@ -111,10 +116,63 @@ fn soak_increment(mutex: &Mutex<'_, SharedMemory, Tally>, index: usize) -> (u64,
     (mine, repaired)
 }
 
+/// Whether the `len` bytes from `addr` lie in one mapping of this process, per /proc/self/maps.
+fn mapped(addr: usize, len: usize) -> bool {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    maps.lines().any(|line| {
+        let range = line.split(' ').next().unwrap();
+        let (start, end) = range.split_once('-').unwrap();
+        let start = usize::from_str_radix(start, 16).unwrap();
+        let end = usize::from_str_radix(end, 16).unwrap();
+        start <= addr && addr + len <= end
+    })
+}
+
+/// The "forget" child: on one thread, locks mutex X (kept) and then mutex A of a second region,
+/// forgets A's guard, drops A and the second region's only `Arc`, unlocks X, and exits the
+/// thread. glibc's robust list is then head → A → X; unlocking X unlinks it by writing into its
+/// neighbour A, and the thread's exit makes the kernel walk the list through A. Reports whether
+/// the second region's range is still mapped.
+fn forget_a_guard_and_drop_its_region(ctx: &ChildContext) {
+    let kept = Arc::new(AnonymousRegion::new(REGION_LEN).unwrap());
+    let x = Mutex::init(&kept, MUTEX_AT, 0_u64).unwrap();
+    let range = thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let held = x.lock().unwrap();
+                let doomed = Arc::new(AnonymousRegion::new(REGION_LEN).unwrap());
+                let range = (doomed.as_ptr() as usize, doomed.len());
+                let a = Mutex::init(&doomed, MUTEX_AT, 0_u64).unwrap();
+                std::mem::forget(a.lock().unwrap());
+                drop(a);
+                drop(doomed);
+                ctx.report("forgotten");
+                drop(held); // walks the robust list through A
+                ctx.report("unlocked");
+                range
+            })
+            .join()
+            .unwrap()
+    });
+    // The thread has exited: the kernel walked its robust list too.
+    let (addr, len) = range;
+    ctx.report(if mapped(addr, len) {
+        "mapped"
+    } else {
+        "unmapped"
+    });
+    // X was unlocked cleanly and is usable.
+    drop(x.lock().unwrap());
+}
+
 fn child_side() -> bool {
     let Some(ctx) = ChildContext::current() else {
         return false;
     };
+    if ctx.role() == "forget" {
+        forget_a_guard_and_drop_its_region(&ctx);
+        return true;
+    }
     let shm = TestRegion::open_in_child(&ctx);
     let mutex = Mutex::<_, u64>::open(&shm, MUTEX_AT);
     match ctx.role() {
@@ -283,4 +341,17 @@ fn four_processes_counting_under_the_lock_lose_no_committed_increment_while_one_
         tally.per_worker[0] >= SOAK_ROUNDS,
         "the victim's work is kept"
     );
+}
+
+#[test]
+fn a_forgotten_guard_keeps_its_region_mapped_for_the_robust_list_after_the_region_is_dropped() {
+    if child_side() {
+        return;
+    }
+    // In a child: without the leak, the unlock or the thread's exit touches unmapped memory.
+    let mut child = spawn(ChildBuilder::new("forget"));
+    child.expect_report("forgotten", PATIENCE);
+    child.expect_report("unlocked", PATIENCE);
+    child.expect_report("mapped", PATIENCE);
+    child.expect_success(PATIENCE);
 }

@@ -191,18 +191,45 @@ fn an_existing_object_is_opened_as_it_is_and_never_resized() {
     assert!(!name.path().exists(), "the creator does");
 }
 
+/// The entries of `/dev/shm` whose names start with `name`'s (the object and any temporary
+/// name derived from it), sorted.
+fn entries_named_after(name: &ObjectName) -> Vec<String> {
+    let stem = name.as_str().trim_start_matches('/');
+    let mut found: Vec<String> = std::fs::read_dir("/dev/shm")
+        .unwrap()
+        .filter_map(|entry| entry.ok())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|entry| entry.starts_with(stem))
+        .collect();
+    found.sort();
+    found
+}
+
 #[test]
 fn racing_open_or_create_calls_make_exactly_one_creator() {
-    const RACERS: usize = 4;
+    const RACERS: usize = 8;
+    /// Large enough that sizing and reserving it takes a while, which is when an opener of
+    /// an object named before it was sized would have found it empty.
+    const LEN: usize = 8 << 20;
     if let Some(ctx) = ChildContext::current() {
         let go = std::fs::File::from(ctx.take_fd(10));
         // End of input on the control pipe is the "go" that reaches every racer at once.
         std::io::Read::read_to_end(&mut &go, &mut Vec::new()).unwrap();
         let name = TestName::from_arg(&ctx, "name");
-        let mut sut = SharedMemory::open_or_create(&name, 4096).unwrap();
-        assert_eq!(sut.len(), 4096);
+        let mut sut = SharedMemory::builder()
+            .permissions(Permissions::from_mode(0o640).unwrap())
+            .open_or_create(&name, LEN)
+            .unwrap();
+        // Whatever a racer found had its full size and mode from the moment it had a name.
+        let stat = rustix::fs::fstat(&sut).unwrap();
         sut.persist();
-        ctx.report(&format!("created={}", sut.was_created()));
+        ctx.report(&format!(
+            "created={} len={} size={} mode={:o}",
+            sut.was_created(),
+            sut.len(),
+            stat.st_size,
+            stat.st_mode & 0o777
+        ));
         return;
     }
     let name = TestName::new();
@@ -220,16 +247,48 @@ fn racing_open_or_create_calls_make_exactly_one_creator() {
     drop((reader, spawner));
     drop(writer);
     let mut creators = 0;
+    let sized = format!("len={LEN} size={LEN} mode=640");
     for child in &mut children {
-        match child.next_report(PATIENCE).unwrap().as_deref() {
-            Some("created=true") => creators += 1,
-            Some("created=false") => {}
+        match child.next_report(PATIENCE).unwrap() {
+            Some(report) if report == format!("created=true {sized}") => creators += 1,
+            Some(report) if report == format!("created=false {sized}") => {}
             other => panic!("unexpected report {other:?}\n{}", child.output_so_far()),
         }
         child.expect_success(PATIENCE);
     }
     assert_eq!(creators, 1);
-    assert_eq!(std::fs::metadata(name.path()).unwrap().len(), 4096);
+    assert_eq!(std::fs::metadata(name.path()).unwrap().len(), LEN as u64);
+    let bare = name.as_str().trim_start_matches('/');
+    assert_eq!(
+        entries_named_after(&name),
+        [bare],
+        "no temporary name is left"
+    );
+}
+
+#[test]
+fn a_publisher_that_loses_to_a_planted_name_leaves_no_temporary_name_behind() {
+    let name = TestName::new();
+    let bare = name.as_str().trim_start_matches('/').to_owned();
+    std::fs::write(name.path(), b"planted").unwrap();
+    for len in [4096, 1 << 20] {
+        let err = SharedMemory::create_new(&name, len).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
+    }
+    // The fallback for a /dev/shm without O_TMPFILE: a temporary name next to the object.
+    let staged = ipc_core::StagedFile::with_temporary_name(name.path()).unwrap();
+    let temporary = staged.temporary_path().unwrap().to_owned();
+    assert!(
+        temporary
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with(&bare),
+        "the leak sweep sees a temporary name as a test object"
+    );
+    assert_eq!(staged.publish().unwrap_err(), rustix::io::Errno::EXIST);
+    assert_eq!(entries_named_after(&name), [bare.as_str()]);
+    assert_eq!(std::fs::read(name.path()).unwrap(), b"planted");
 }
 
 #[test]

@@ -20,7 +20,7 @@ fn child_side() -> bool {
         return false;
     };
     let shm = TestRegion::open_in_child(&ctx);
-    let sut = RwLock::<_, u32>::open(&shm, RWLOCK_AT).unwrap();
+    let sut = RwLock::<_, u32>::open(&*shm, RWLOCK_AT).unwrap();
     match ctx.role() {
         "read-hold" => {
             let _guard = sut.read().unwrap();
@@ -72,7 +72,7 @@ fn readers_of_two_processes_share_and_keep_out_a_writer() {
         return;
     }
     let region = TestRegion::new();
-    let sut = RwLock::init(&region.shm, RWLOCK_AT, 3_u32).unwrap();
+    let sut = RwLock::init(&*region.shm, RWLOCK_AT, 3_u32).unwrap();
     let mut reader = spawn(region.child("read-hold"));
     reader.expect_report("reading", PATIENCE);
     assert_eq!(sut.try_read().unwrap().get(), 3);
@@ -91,7 +91,7 @@ fn a_writer_keeps_readers_of_another_process_out_until_it_releases() {
         return;
     }
     let region = TestRegion::new();
-    let sut = RwLock::init(&region.shm, RWLOCK_AT, 0_u32).unwrap();
+    let sut = RwLock::init(&*region.shm, RWLOCK_AT, 0_u32).unwrap();
     let probe = |expected: &str| {
         let mut child = spawn(region.child("probe-read"));
         child.expect_report(expected, PATIENCE);
@@ -110,7 +110,7 @@ fn a_writer_killed_holding_the_lock_leaves_it_held_but_timed_acquisition_returns
         return;
     }
     let region = TestRegion::new();
-    let sut = RwLock::init(&region.shm, RWLOCK_AT, 0_u32).unwrap();
+    let sut = RwLock::init(&*region.shm, RWLOCK_AT, 0_u32).unwrap();
     let mut writer = spawn(region.child("write-hold"));
     writer.expect_report("writing", PATIENCE);
     writer.kill();

@@ -3,7 +3,6 @@
 //! see each other's bytes, which proves the atomics are shared between processes.
 
 use std::os::unix::process::CommandExt;
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -14,6 +13,7 @@ use ipc_shm::RegionAccess;
 use super::backing::{Backing, Reachable};
 use super::region::{ADDS, pattern};
 use super::{LEN, PATIENCE};
+use crate::anonymous::{exits_at_once, wait_bounded};
 
 /// Offsets of the cross-process test: the counter both processes add to, the word that lets
 /// the child start, and where each process writes its pattern for the other.
@@ -118,7 +118,7 @@ pub(super) fn a_forked_child_and_the_parent_add_to_one_counter_and_see_each_othe
             .write_at(CHILD_PATTERN, &child_pattern)
             .map_err(|_| fail())
     };
-    let mut command = Command::new("/bin/true");
+    let mut command = exits_at_once();
     // SAFETY: the hook runs in the forked child before exec and only uses atomics and copies
     // on a shared mapping that the fork kept at the same address, and the monotonic clock; it
     // allocates nothing, takes no lock and touches no other state of the parent.
@@ -138,7 +138,8 @@ pub(super) fn a_forked_child_and_the_parent_add_to_one_counter_and_see_each_othe
                 counter.fetch_add(1, Ordering::Relaxed);
             }
         });
-        SpawnLock::lock().command(command).wait().unwrap()
+        let child = SpawnLock::lock().command(command);
+        wait_bounded(child, PATIENCE)
     });
     assert!(status.success(), "the forked child failed: {status}");
     assert_eq!(
