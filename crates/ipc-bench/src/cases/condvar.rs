@@ -21,6 +21,7 @@
 use std::ffi::OsString;
 use std::io;
 use std::os::fd::OwnedFd;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use ipc_shm::sync::{Condvar, Mutex, MutexGuard};
@@ -94,9 +95,9 @@ impl Case for MutexCondvar {
 }
 
 /// Places both sides' mutex and condition variable, the turn the leader's.
-fn place(api: &SharedMemory, raw: &RawMap) -> Result<()> {
+fn place(api: &Arc<SharedMemory>, raw: &RawMap) -> Result<()> {
     Mutex::init(api, MUTEX, LEADER).context("place the API's mutex")?;
-    Condvar::init(api, CONDVAR).context("place the API's condition variable")?;
+    Condvar::init(&**api, CONDVAR).context("place the API's condition variable")?;
     // SAFETY: the object was just created by this process and the peer has not started.
     #[allow(unsafe_code, reason = "initialising the raw baseline's pthread mutex")]
     let mutex = unsafe { PthreadMutex::init(raw, MUTEX, MutexType::RobustErrorCheck) };
@@ -110,8 +111,8 @@ fn place(api: &SharedMemory, raw: &RawMap) -> Result<()> {
 }
 
 /// Wakes every waiter of both condition variables (the parent's, once its peer is dead).
-fn wake(api: &SharedMemory, raw: &RawMap) {
-    if let Ok(condvar) = Condvar::open(api, CONDVAR) {
+fn wake(api: &Arc<SharedMemory>, raw: &RawMap) {
+    if let Ok(condvar) = Condvar::open(&**api, CONDVAR) {
         condvar.notify_all();
     }
     // SAFETY: `place` initialised the condition variable there, and the object outlives the
@@ -123,24 +124,27 @@ fn wake(api: &SharedMemory, raw: &RawMap) {
     }
 }
 
-/// One side of the handoff over both objects.
-struct CondvarLink(Objects);
+/// One side of the handoff over both objects, with the API's mutex opened once.
+struct CondvarLink {
+    objects: Objects,
+    mutex: Mutex<SharedMemory, u64>,
+}
 
 impl CondvarLink {
     /// The link, after checking that the API's objects open (so [`Link::api`] cannot fail).
     fn new(objects: Objects) -> Result<Self> {
-        Mutex::<_, u64>::open(&*objects.api, MUTEX).context("open the API's mutex")?;
+        let mutex = Mutex::open(&objects.api, MUTEX).context("open the API's mutex")?;
         Condvar::open(&*objects.api, CONDVAR).context("open the API's condition variable")?;
         objects
             .raw
             .object_at::<libc::pthread_cond_t>(CONDVAR)
             .context("reach the raw condition variable")?;
-        Ok(Self(objects))
+        Ok(Self { objects, mutex })
     }
 
     /// This side's turn value and the other side's.
     fn turns(&self) -> (u64, u64) {
-        if self.0.leader {
+        if self.objects.leader {
             (LEADER, FOLLOWER)
         } else {
             (FOLLOWER, LEADER)
@@ -152,23 +156,23 @@ impl Link for CondvarLink {
     type Api<'a> = ApiHandoff<'a>;
     type Raw<'a> = RawHandoff<'a>;
 
-    /// The API's mutex and condition variable, opened (validated) once per round.
+    /// The API's condition variable, opened (validated) once per round: it borrows the region.
     fn api(&mut self) -> ApiHandoff<'_> {
         let (me, other) = self.turns();
-        let region = &*self.0.api;
+        let region = &*self.objects.api;
         ApiHandoff {
-            mutex: Mutex::open(region, MUTEX).expect("checked in CondvarLink::new"),
+            mutex: &self.mutex,
             condvar: Condvar::open(region, CONDVAR).expect("checked in CondvarLink::new"),
             region,
             me,
             other,
-            cancel: &self.0.cancel,
+            cancel: &self.objects.cancel,
         }
     }
 
     fn raw(&mut self) -> RawHandoff<'_> {
         let (me, other) = self.turns();
-        let map = &*self.0.raw;
+        let map = &*self.objects.raw;
         // SAFETY: `place` initialised the mutex there before the peer started, and the mapping
         // outlives the borrow.
         #[allow(unsafe_code, reason = "naming a raw object placed earlier")]
@@ -183,14 +187,14 @@ impl Link for CondvarLink {
             map,
             me,
             other,
-            cancel: &self.0.cancel,
+            cancel: &self.objects.cancel,
         }
     }
 }
 
 /// The API side: `Mutex<u64>` holding the turn, `Condvar`, `RegionAccess` copies.
 struct ApiHandoff<'a> {
-    mutex: Mutex<'a, SharedMemory, u64>,
+    mutex: &'a Mutex<SharedMemory, u64>,
     condvar: Condvar<'a>,
     region: &'a SharedMemory,
     me: u64,
@@ -201,7 +205,7 @@ struct ApiHandoff<'a> {
 impl ApiHandoff<'_> {
     /// Locks, and waits on the condition variable until the turn is this side's.
     #[inline]
-    fn my_turn(&self) -> io::Result<MutexGuard<'_, '_, SharedMemory, u64>> {
+    fn my_turn(&self) -> io::Result<MutexGuard<'_, SharedMemory, u64>> {
         let guard = self.mutex.lock().map_err(lock_error)?;
         let guard = self
             .condvar

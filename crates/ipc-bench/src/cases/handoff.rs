@@ -47,9 +47,9 @@ pub(crate) struct Objects {
 }
 
 /// Lays out the objects of a case, in the parent, before the peer starts.
-pub(crate) type Place = fn(&SharedMemory, &RawMap) -> Result<()>;
+pub(crate) type Place = fn(&Arc<SharedMemory>, &RawMap) -> Result<()>;
 /// Wakes the parent's side of both objects from a wait (from the watchdog's thread).
-pub(crate) type Wake = fn(&SharedMemory, &RawMap);
+pub(crate) type Wake = fn(&Arc<SharedMemory>, &RawMap);
 /// Makes a case's link of the objects, checking once what every round relies on.
 pub(crate) type MakeLink<L> = fn(Objects) -> Result<L>;
 
@@ -73,8 +73,8 @@ pub(crate) fn prepare<L: Link + 'static>(
         .with_context(|| format!("create the shm object {api_name}"))?;
     let (raw, raw_guard) = raw_create(raw_name.as_c_str().to_owned(), LEN)
         .with_context(|| format!("create the shm object {raw_name} with shm_open"))?;
-    place(&api, &raw)?;
     let (api, raw) = (Arc::new(api), Arc::new(raw));
+    place(&api, &raw)?;
     let cancel = Arc::new(AtomicBool::new(false));
     let unstick = {
         let (api, raw) = (Arc::downgrade(&api), Arc::downgrade(&raw));

@@ -67,8 +67,8 @@ impl Solo for MutexUncontended {
     }
 
     fn open(&self) -> Result<Box<dyn AnySoloLink>> {
-        let api = Arc::new(AnonymousRegion::new(LEN).context("map the API's region")?);
-        Mutex::init(&*api, 0, 0_u64).context("place the API's mutex")?;
+        let region = Arc::new(AnonymousRegion::new(LEN).context("map the API's region")?);
+        let api = Mutex::init(&region, 0, 0_u64).context("place the API's mutex")?;
         let raw = RawMap::anonymous(LEN).context("map the raw mutex's page")?;
         // SAFETY: the page was just mapped by this process, which has not shared it.
         #[allow(unsafe_code, reason = "initialising the raw baseline's pthread mutex")]
@@ -78,9 +78,9 @@ impl Solo for MutexUncontended {
     }
 }
 
-/// Both mutexes, each in its own page.
+/// Both mutexes, each in its own page (the API's mutex holds its region).
 struct MutexLink {
-    api: Arc<AnonymousRegion>,
+    api: Mutex<AnonymousRegion, u64>,
     raw: RawMap,
 }
 
@@ -88,9 +88,8 @@ impl SoloLink for MutexLink {
     type Api<'a> = ApiLock<'a>;
     type Raw<'a> = RawLock<'a>;
 
-    /// The API's mutex, opened once per round (validating its slot), never per operation.
     fn api(&mut self) -> ApiLock<'_> {
-        ApiLock(Mutex::open(&*self.api, 0).expect("placed in MutexUncontended::open"))
+        ApiLock(&self.api)
     }
 
     fn raw(&mut self) -> RawLock<'_> {
@@ -103,7 +102,7 @@ impl SoloLink for MutexLink {
 }
 
 /// `Mutex::lock` and the guard's drop.
-struct ApiLock<'a>(Mutex<'a, AnonymousRegion, u64>);
+struct ApiLock<'a>(&'a Mutex<AnonymousRegion, u64>);
 
 impl Op for ApiLock<'_> {
     #[inline]

@@ -21,6 +21,7 @@
 use std::ffi::OsString;
 use std::io;
 use std::os::fd::OwnedFd;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use ipc_sem::{RegionSemaphore, SEMAPHORE_SLOT};
@@ -87,9 +88,9 @@ impl Case for SemPingPong {
 }
 
 /// Places both sides' two semaphores, of value 0.
-fn place(api: &SharedMemory, raw: &RawMap) -> Result<()> {
+fn place(api: &Arc<SharedMemory>, raw: &RawMap) -> Result<()> {
     for offset in [DOWN, UP] {
-        RegionSemaphore::init(api, offset, 0).context("place an API semaphore")?;
+        RegionSemaphore::init(&**api, offset, 0).context("place an API semaphore")?;
         // SAFETY: the object was just created by this process and the peer has not started.
         #[allow(unsafe_code, reason = "initialising the raw baseline's semaphores")]
         let sem = unsafe { sys::sem_init(raw, offset, 0) };
@@ -99,8 +100,8 @@ fn place(api: &SharedMemory, raw: &RawMap) -> Result<()> {
 }
 
 /// Posts both `up` semaphores, which the parent waits on (once its peer is dead).
-fn wake(api: &SharedMemory, raw: &RawMap) {
-    if let Ok(sem) = RegionSemaphore::open(api, UP) {
+fn wake(api: &Arc<SharedMemory>, raw: &RawMap) {
+    if let Ok(sem) = RegionSemaphore::open(&**api, UP) {
         let _ = sem.post();
     }
     // SAFETY: `place` initialised the semaphore there, and the object outlives the borrow.
