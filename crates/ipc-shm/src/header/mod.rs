@@ -79,10 +79,13 @@
 
 mod creator;
 mod layout;
+mod open;
+mod source;
 mod validate;
 mod view;
 
 pub use creator::{Creator, Liveness};
+pub(crate) use creator::{claimant_is_dead, current_pid_ns};
 pub use layout::{HEADER_LEN, HEADER_MAGIC, HEADER_VERSION, Layout};
 pub use validate::{Validated, validate};
 pub use view::Header;
