@@ -12,3 +12,4 @@ mod memfd;
 mod mutex;
 mod posix;
 mod rwlock;
+mod slot;
