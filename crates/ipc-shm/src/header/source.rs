@@ -74,9 +74,7 @@ impl Source for ReadOnlyRegion {
     }
 
     fn source_object(&self) -> Option<Object> {
-        // `ReadOnlyRegion` does not expose its object yet; its own errors (from `read_at`)
-        // carry it.
-        None
+        Some(self.object().clone())
     }
 }
 
