@@ -31,7 +31,7 @@ pub const SEMAPHORE_SLOT: SlotType = SlotType::new("semaphore", *b"SEM1", SEM_SI
 /// and how large it is — so [`open`](Self::open) in another process checks what is at the
 /// offset before using it. [`init`](Self::init) claims the slot and runs `sem_init` once; it
 /// fails if the slot is taken. It occupies [`SEMAPHORE_SLOT`]`.footprint()` bytes from its
-/// offset, which must be a multiple of 8.
+/// offset, which must be a multiple of 8 (the slot's alignment).
 ///
 /// The handle borrows the region, so the semaphore cannot outlive its mapping. The API is the
 /// one of [`Semaphore`](crate::Semaphore): [`wait`](Self::wait), [`try_wait`](Self::try_wait),

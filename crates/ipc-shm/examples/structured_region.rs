@@ -4,7 +4,8 @@
 //! re-executes this program as a child that maps the same file, opens the header (which
 //! validates every field against the layout it expects), prints who created the region and
 //! whether that process is alive, reads the message and bumps the counter. The child also
-//! shows what an opener expecting another layout is told.
+//! opens the header through a read-only mapping of the same file, which validates the same
+//! way, and shows what an opener expecting another layout is told.
 //!
 //! The region is a small `SharedRegion` over a mapped file written here, so the example needs
 //! nothing but the header; any region of this crate would do the same.
@@ -18,8 +19,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use ipc_core::{Object, SharedRegion};
-use ipc_shm::RegionAccess;
 use ipc_shm::header::{Header, Layout};
+use ipc_shm::{MappedFile, RegionAccess};
 use memmap2::MmapRaw;
 
 /// The payload: a `u64` counter, then a 64-byte message.
@@ -120,6 +121,19 @@ fn child(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
     println!("child: the message is {:?}", text.trim_end_matches('\0'));
     let counter = region.atomic_u64(header.payload_offset())?;
     counter.fetch_add(1, Ordering::Relaxed);
+
+    // A process that may only read maps the file read-only and validates the same header.
+    let reader = MappedFile::open_read_only(path)?;
+    let read_only = Header::open_read_only(&reader, GREETING)?;
+    let mut again = [0u8; 64];
+    reader.read_at(read_only.payload_offset() + 8, &mut again)?;
+    if again != message {
+        return Err("the read-only mapping shows another message".into());
+    }
+    println!(
+        "child: a read-only mapping validates the header too (created by pid {})",
+        read_only.creator().pid()
+    );
 
     let other = Layout::new(u64::from_ne_bytes(*b"metrics!"), 1, 8 + 64);
     match Header::open(&region, other) {

@@ -50,6 +50,11 @@ impl ReadOnlyRegion {
         Ok(Self { mapping, object })
     }
 
+    /// The object behind the mapping, as its errors name it.
+    pub(crate) fn object(&self) -> &Object {
+        &self.object
+    }
+
     /// The length in bytes.
     ///
     /// # Examples
@@ -142,12 +147,13 @@ impl ReadOnlyRegion {
         let ptr = self.checked("load_u32", offset, 4, align_of::<AtomicU32>())?;
         let acquire = self.acquire("load_u32", order)?;
         // SAFETY: `ptr` is aligned for `AtomicU32` and its 4 bytes lie inside the readable
-        // mapping, live for the borrow of `self`. The mapping is read-only: std's atomics
-        // documentation ("Atomic accesses to read-only memory") allows "sufficiently small"
-        // `Relaxed` loads there — up to 4 bytes on every target it lists — and nothing but one
-        // `Relaxed` load is made through this pointer.
+        // mapping, live for the borrow of `self` that bounds the reference. The mapping is
+        // read-only: std's atomics documentation ("Atomic accesses to read-only memory") allows
+        // an atomic reference to such memory for "sufficiently small" `Relaxed` loads — up to
+        // 4 bytes on every target it lists — and nothing but one `Relaxed` load is made through
+        // it. (`AtomicU32::from_ptr` is not used: it asks for memory valid for writes.)
         #[allow(unsafe_code, reason = "a relaxed atomic load from a read-only mapping")]
-        let word = unsafe { AtomicU32::from_ptr(ptr.cast::<u32>()) }.load(Ordering::Relaxed);
+        let word = unsafe { &*ptr.cast::<AtomicU32>() }.load(Ordering::Relaxed);
         if acquire {
             // Acquire: the same documentation's recipe for an acquire load on read-only
             // memory, "a relaxed load followed by an acquire fence"; pairs with the writer's
@@ -187,7 +193,7 @@ impl ReadOnlyRegion {
         // SAFETY: as in `load_u32`, for an aligned 8-byte word; 8 bytes is "sufficiently
         // small" on the 64-bit targets std lists (this method exists only on 64-bit targets).
         #[allow(unsafe_code, reason = "a relaxed atomic load from a read-only mapping")]
-        let word = unsafe { AtomicU64::from_ptr(ptr.cast::<u64>()) }.load(Ordering::Relaxed);
+        let word = unsafe { &*ptr.cast::<AtomicU64>() }.load(Ordering::Relaxed);
         if acquire {
             // Acquire: as in `load_u32`; pairs with the writer's Release store of this word.
             fence(Ordering::Acquire);

@@ -157,6 +157,16 @@ impl Creator {
     }
 }
 
+/// Whether the process that claimed a header (or a [`slot`](crate::slot)) is provably dead.
+///
+/// Only the pid comes from the claim itself: the start time and boot id are written after it,
+/// so they are ignored here (a claimant whose pid was reused in the meantime reads as alive,
+/// and its openers time out rather than being told it died). The pid namespace is read from
+/// the header (or slot) as far as written; until it is (0), the answer is "alive".
+pub(crate) fn claimant_is_dead(pid: u32, pid_ns: u64) -> bool {
+    Creator::new(pid, 0, 0, pid_ns).liveness() == Liveness::Dead
+}
+
 /// Whether the process `pid` of this pid namespace is running and started at `start_time`
 /// (0: any start time).
 fn process_liveness(pid: u32, start_time: u64) -> Liveness {
@@ -240,7 +250,7 @@ pub(crate) fn parse_boot_id(text: &str) -> Option<u64> {
 }
 
 /// The inode of this process's pid namespace, or 0 when it cannot be read.
-fn current_pid_ns() -> u64 {
+pub(crate) fn current_pid_ns() -> u64 {
     std::fs::metadata("/proc/self/ns/pid").map_or(0, |meta| meta.ino())
 }
 

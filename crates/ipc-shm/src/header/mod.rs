@@ -3,8 +3,9 @@
 //!
 //! A region that holds structure (locks, counters, a ring) starts with this header, and the
 //! structure, its *payload*, follows it at [`HEADER_LEN`]. The creator calls [`Header::init`]
-//! once; every other process calls [`Header::open`] (or its waiting forms), which validates
-//! every field against the [`Layout`] it expects before handing out the payload's place.
+//! once; every other process calls [`Header::open`] (or its waiting forms), or
+//! [`Header::open_read_only`] when it maps the region read-only, which validates every field
+//! against the [`Layout`] it expects before handing out the payload's place.
 //! [`validate`] is the same check as a pure function over a copy of the bytes.
 //!
 //! # The bytes
@@ -40,7 +41,16 @@
 //! An initialiser that fails (or panics) resets the header to 0, so the region can be
 //! initialised again. A creator killed during steps 1–2 leaves the claim behind: openers that
 //! can prove the claimant dead (no process has its pid in the recorded pid namespace) get
-//! [`PeerGone`](ipc_core::ErrorKind::PeerGone) instead of waiting in vain.
+//! [`PeerGone`](ipc_core::ErrorKind::PeerGone) instead of waiting in vain. The recovery is to
+//! remove the object and create it again. Nothing takes over a dead claim in place: "dead" is
+//! judged from outside the claimant (a zombie thread-group leader whose other threads still
+//! run reads as dead), and a takeover that raced a still-running initialiser would publish a
+//! payload two processes wrote.
+//!
+//! While the header is not published, openers wait only if its `magic` is 0 or
+//! [`HEADER_MAGIC`] (byte by byte: a copy may catch the claimant writing it); other bytes are
+//! [`CorruptSharedState`](ipc_core::ErrorKind::CorruptSharedState), whatever the state word
+//! seems to say.
 //!
 //! # Liveness
 //!
@@ -79,10 +89,13 @@
 
 mod creator;
 mod layout;
+mod open;
+mod source;
 mod validate;
 mod view;
 
 pub use creator::{Creator, Liveness};
+pub(crate) use creator::{claimant_is_dead, current_pid_ns};
 pub use layout::{HEADER_LEN, HEADER_MAGIC, HEADER_VERSION, Layout};
 pub use validate::{Validated, validate};
 pub use view::Header;

@@ -101,7 +101,8 @@ impl Validated {
 /// `header` holds the first bytes of the region, at least [`HEADER_LEN`] of them (the rest
 /// are ignored). The checks run in this order, and the first that fails is reported, its
 /// detail starting with the name of the field that is wrong: the region's length, `state`
-/// (not yet initialised), `magic`, `header_version`, `header_len`, `state` (not a valid
+/// (not yet initialised, or being initialised by a valid pid: then `magic` must be 0 or
+/// [`HEADER_MAGIC`], byte by byte, and the answer is to wait), `magic`, `header_version`, `header_len`, `state` (not a valid
 /// value), `reserved`, `reserved_tail`, `layout_tag`, `layout_version`, `layout_len` (fits the
 /// region, then matches the layout). The creator's start time, boot id and pid namespace are
 /// not validated: they only inform [`Creator::liveness`], which treats what it cannot match as
@@ -113,7 +114,8 @@ impl Validated {
 /// - [`CorruptSharedState`](ErrorKind::CorruptSharedState): a field is wrong, the region or
 ///   the copy is shorter than the header, or the payload does not fit the region.
 /// - [`WouldBlock`](ErrorKind::WouldBlock): the header is not initialised yet, or is being
-///   initialised; its detail starts with `state`.
+///   initialised, and its magic is 0 or [`HEADER_MAGIC`] (or, in a copy racing with the
+///   initialiser, a byte-wise mix of the two); its detail starts with `state`.
 ///
 /// # Examples
 ///
@@ -175,6 +177,17 @@ fn valid_pid(pid: u32) -> bool {
     pid != 0 && i32::try_from(pid).is_ok()
 }
 
+/// Whether `magic` is what a header that is not published yet can hold: each byte 0 or the
+/// magic's byte. The claimant writes the magic after its claim, and a copy racing with that
+/// write may see any of its bytes (copies are single-copy atomic per byte only).
+fn magic_in_progress(magic: u64) -> bool {
+    magic
+        .to_ne_bytes()
+        .iter()
+        .zip(HEADER_MAGIC.to_ne_bytes())
+        .all(|(&byte, expected)| byte == 0 || byte == expected)
+}
+
 /// [`validate`], reporting a [`Problem`] for the caller to turn into its own error.
 pub(crate) fn check(
     header: &[u8],
@@ -196,14 +209,28 @@ pub(crate) fn check(
     let raw = RawHeader::from_bytes(bytes);
 
     let (pid, state_phase) = split_state(raw.state);
-    if raw.state == state_word(0, phase::UNINITIALISED) {
-        return Err(Problem::Uninitialised);
-    }
-    if state_phase == phase::INITIALISING && valid_pid(pid) {
-        return Err(Problem::Initialising {
+    let unready = if raw.state == state_word(0, phase::UNINITIALISED) {
+        Some(Problem::Uninitialised)
+    } else if state_phase == phase::INITIALISING && valid_pid(pid) {
+        Some(Problem::Initialising {
             pid,
             pid_ns: raw.creator_pid_ns,
-        });
+        })
+    } else {
+        None
+    };
+    if let Some(problem) = unready {
+        // A header not yet published may still be waited for, but only if its magic says it
+        // can become one: bytes that are neither 0 nor the magic's are another kind of data,
+        // which no wait will turn into a header.
+        if !magic_in_progress(raw.magic) {
+            return corrupt(format!(
+                "magic is {:#018x}, expected {HEADER_MAGIC:#018x} or 0 while the state is \
+                 {:#018x} (not an ipc-shm region)",
+                raw.magic, raw.state
+            ));
+        }
+        return Err(problem);
     }
     if raw.magic != HEADER_MAGIC {
         return corrupt(format!(
@@ -393,7 +420,69 @@ mod tests {
         }
     }
 
+    #[test]
+    fn garbage_that_looks_like_a_claim_is_corrupt_not_awaited() {
+        let mut bytes = [0x5a_u8; HEADER_LEN];
+        bytes[STATE_OFFSET..STATE_OFFSET + 8]
+            .copy_from_slice(&state_word(77, phase::INITIALISING).to_ne_bytes());
+        let text = detail(&bytes, &LAYOUT, REGION_LEN);
+        assert!(text.starts_with("magic is 0x5a5a5a5a5a5a5a5a"), "{text}");
+        bytes[STATE_OFFSET..STATE_OFFSET + 8].fill(0);
+        let text = detail(&bytes, &LAYOUT, REGION_LEN);
+        assert!(text.starts_with("magic is"), "{text}");
+        // A claimant that has not written its magic yet, or has written part of it, is awaited.
+        bytes[..8].copy_from_slice(&HEADER_MAGIC.to_ne_bytes());
+        bytes[3] = 0;
+        bytes[STATE_OFFSET..STATE_OFFSET + 8]
+            .copy_from_slice(&state_word(77, phase::INITIALISING).to_ne_bytes());
+        assert_eq!(
+            check(&bytes, &LAYOUT, REGION_LEN),
+            Err(Problem::Initialising {
+                pid: 77,
+                pid_ns: u64::from_ne_bytes([0x5a; 8])
+            })
+        );
+    }
+
     proptest! {
+        #[test]
+        fn a_header_not_yet_published_is_awaited_only_while_its_magic_can_become_one(
+            magic in prop_oneof![
+                any::<u64>(),
+                any::<u8>().prop_map(|mask| {
+                    let mut bytes = HEADER_MAGIC.to_ne_bytes();
+                    for (i, byte) in bytes.iter_mut().enumerate() {
+                        if mask & (1 << i) == 0 {
+                            *byte = 0;
+                        }
+                    }
+                    u64::from_ne_bytes(bytes)
+                }),
+            ],
+            pid in 1..=i32::MAX as u32,
+            claimed in any::<bool>(),
+            rest in prop::collection::vec(any::<u8>(), HEADER_LEN),
+        ) {
+            let mut bytes: [u8; HEADER_LEN] = rest.try_into().unwrap();
+            bytes[..8].copy_from_slice(&magic.to_ne_bytes());
+            let state = if claimed { state_word(pid, phase::INITIALISING) } else { 0 };
+            bytes[STATE_OFFSET..STATE_OFFSET + 8].copy_from_slice(&state.to_ne_bytes());
+            let partial = magic
+                .to_ne_bytes()
+                .iter()
+                .zip(HEADER_MAGIC.to_ne_bytes())
+                .all(|(&byte, expected)| byte == 0 || byte == expected);
+            let err = validate(&bytes, &LAYOUT, REGION_LEN).unwrap_err();
+            let text = err.detail().unwrap_or_default();
+            if partial {
+                prop_assert_eq!(err.kind(), ErrorKind::WouldBlock);
+                prop_assert!(text.starts_with("state"), "{}", text);
+            } else {
+                prop_assert_eq!(err.kind(), ErrorKind::CorruptSharedState);
+                prop_assert!(text.starts_with("magic"), "{}", text);
+            }
+        }
+
         #[test]
         fn any_bytes_and_any_length_validate_or_are_refused_without_panicking(
             bytes in prop::collection::vec(any::<u8>(), 0..=2 * HEADER_LEN),

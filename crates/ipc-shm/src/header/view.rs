@@ -1,18 +1,18 @@
-//! Initialising a region's header once, and opening it validated.
+//! The validated view of a header, and initialising a region's header once.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
-use ipc_core::{Deadline, Error, ErrorKind, Result, SharedRegion};
+use ipc_core::{Error, ErrorKind, Result, SharedRegion};
 
-use super::creator::{Creator, Liveness};
+use super::creator::Creator;
 use super::layout::{
     HEADER_LEN, HEADER_MAGIC, HEADER_VERSION, Layout, RawHeader, STATE_OFFSET, phase, split_state,
     state_word,
 };
-use super::validate::{Problem, Validated, check};
-use crate::RegionAccess;
+use super::source::Source;
+use super::validate::{Validated, check};
+use crate::{ReadOnlyRegion, RegionAccess};
 
 /// A validated view of the header at the start of a structured region: the payload's place
 /// and the creator's identity.
@@ -22,6 +22,11 @@ use crate::RegionAccess;
 /// [`open_timeout`](Self::open_timeout) / [`open_deadline`](Self::open_deadline) (waiting for
 /// an initialiser still at work) validate the header against the [`Layout`] the caller expects.
 /// The module docs describe the bytes and the protocol.
+///
+/// A process that maps the region read-only ([`ReadOnlySharedMemory`](crate::ReadOnlySharedMemory),
+/// [`Memfd::map_read_only`](crate::Memfd::map_read_only),
+/// [`MappedFile::open_read_only`](crate::MappedFile::open_read_only)) opens it with
+/// [`open_read_only`](Header::open_read_only) and its waiting forms, which validate the same way.
 ///
 /// The view is a snapshot taken when it was made: the header does not change after it is
 /// published, except by a hostile or buggy peer, and nothing in the view is re-read.
@@ -57,6 +62,13 @@ use crate::RegionAccess;
 pub struct Header<'r, R: ?Sized> {
     region: &'r R,
     validated: Validated,
+}
+
+impl<'r, R: ?Sized> Header<'r, R> {
+    /// The view of a header that `validated` describes, at the start of `region`.
+    pub(super) fn from_parts(region: &'r R, validated: Validated) -> Self {
+        Self { region, validated }
+    }
 }
 
 impl<'r, R: SharedRegion + ?Sized> Header<'r, R> {
@@ -177,99 +189,9 @@ impl<'r, R: SharedRegion + ?Sized> Header<'r, R> {
                 .map_err(|problem| problem.into_error(OP, region.object()))?,
         })
     }
+}
 
-    /// Opens the header now: validates it against `layout` and the region's length.
-    ///
-    /// # Errors
-    ///
-    /// - [`CorruptSharedState`](ErrorKind::CorruptSharedState): a field is wrong (the detail
-    ///   starts with its name, as listed for [`validate`](super::validate)), or the region is
-    ///   shorter than the header.
-    /// - [`WouldBlock`](ErrorKind::WouldBlock): the header is not initialised yet, or its
-    ///   creator is still initialising it (or cannot be proven dead).
-    /// - [`PeerGone`](ErrorKind::PeerGone): the process that claimed the header died before
-    ///   publishing it; the region will never be ready.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use ipc_core::ErrorKind;
-    /// use ipc_shm::AnonymousRegion;
-    /// use ipc_shm::header::{Header, Layout};
-    ///
-    /// let region = AnonymousRegion::new(4096)?;
-    /// let layout = Layout::new(1, 1, 16);
-    /// let err = Header::open(&region, layout).unwrap_err();
-    /// assert_eq!(err.kind(), ErrorKind::WouldBlock); // nobody initialised it yet
-    ///
-    /// Header::init(&region, layout, |_, _| Ok(()))?;
-    /// assert_eq!(Header::open(&region, layout)?.payload_len(), 16);
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    pub fn open(region: &'r R, layout: Layout) -> Result<Self> {
-        attempt(region, &layout, "header::open")
-    }
-
-    /// Opens the header, waiting at most `timeout` for it to be initialised.
-    ///
-    /// # Errors
-    ///
-    /// As [`open`](Self::open), with [`TimedOut`](ErrorKind::TimedOut) instead of
-    /// [`WouldBlock`](ErrorKind::WouldBlock) once the time is up; a corrupt header or a dead
-    /// initialiser is reported as soon as it is seen, without waiting.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use ipc_core::ErrorKind;
-    /// use ipc_shm::AnonymousRegion;
-    /// use ipc_shm::header::{Header, Layout};
-    ///
-    /// let region = AnonymousRegion::new(4096)?;
-    /// let layout = Layout::new(1, 1, 16);
-    /// let err = Header::open_timeout(&region, layout, Duration::from_millis(10)).unwrap_err();
-    /// assert_eq!(err.kind(), ErrorKind::TimedOut);
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    pub fn open_timeout(region: &'r R, layout: Layout, timeout: Duration) -> Result<Self> {
-        wait_ready(
-            region,
-            &layout,
-            Deadline::after(timeout),
-            "header::open_timeout",
-        )
-    }
-
-    /// Opens the header, waiting until `deadline` for it to be initialised.
-    ///
-    /// # Errors
-    ///
-    /// As [`open_timeout`](Self::open_timeout).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::{Duration, Instant};
-    /// use ipc_shm::AnonymousRegion;
-    /// use ipc_shm::header::{Header, Layout};
-    ///
-    /// let region = AnonymousRegion::new(4096)?;
-    /// let layout = Layout::new(1, 1, 16);
-    /// Header::init(&region, layout, |_, _| Ok(()))?;
-    /// let deadline = Instant::now() + Duration::from_secs(5);
-    /// assert_eq!(Header::open_deadline(&region, layout, deadline)?.payload_len(), 16);
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    pub fn open_deadline(region: &'r R, layout: Layout, deadline: Instant) -> Result<Self> {
-        wait_ready(
-            region,
-            &layout,
-            Deadline::at(deadline),
-            "header::open_deadline",
-        )
-    }
-
+impl<'r, R: ?Sized> Header<'r, R> {
     /// The region the header is at the start of.
     ///
     /// # Examples
@@ -344,18 +266,30 @@ impl<'r, R: SharedRegion + ?Sized> Header<'r, R> {
 impl<R: SharedRegion + ?Sized> fmt::Debug for Header<'_, R> {
     /// Shows the region's object rather than the region, so that any region type will do.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Header")
-            .field("region", &self.region.object())
-            .field("payload_offset", &self.payload_offset())
-            .field("payload_len", &self.payload_len())
-            .field("creator", &self.creator())
-            .finish()
+        debug(self, f)
     }
 }
 
+impl fmt::Debug for Header<'_, ReadOnlyRegion> {
+    /// Shows the region's object rather than the region, as for a writable region.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        debug(self, f)
+    }
+}
+
+/// The `Debug` form of a header over any region.
+fn debug<R: Source + ?Sized>(header: &Header<'_, R>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    f.debug_struct("Header")
+        .field("region", &header.region.source_object())
+        .field("payload_offset", &header.payload_offset())
+        .field("payload_len", &header.payload_len())
+        .field("creator", &header.creator())
+        .finish()
+}
+
 /// Adds the region's object, if it has one, to `error`.
-fn with_object<R: SharedRegion + ?Sized>(error: Error, region: &R) -> Error {
-    match region.object() {
+pub(super) fn with_object<R: Source + ?Sized>(error: Error, region: &R) -> Error {
+    match region.source_object() {
         Some(object) => error.with_object(object),
         None => error,
     }
@@ -380,7 +314,7 @@ fn header_ready(header: &RawHeader, pid: u32) -> [u8; HEADER_LEN] {
 }
 
 /// Copies `bytes` into the header, all but the state word, which only atomics touch.
-fn write_around_state<R: SharedRegion + ?Sized>(
+pub(super) fn write_around_state<R: SharedRegion + ?Sized>(
     region: &R,
     bytes: &[u8; HEADER_LEN],
 ) -> Result<()> {
@@ -412,89 +346,10 @@ impl<R: SharedRegion + ?Sized> Drop for ResetOnDrop<'_, R> {
     }
 }
 
-/// One attempt to open: load the state, copy the header, validate.
-fn attempt<'r, R: SharedRegion + ?Sized>(
-    region: &'r R,
-    layout: &Layout,
-    operation: &'static str,
-) -> Result<Header<'r, R>> {
-    let mut bytes = [0u8; HEADER_LEN];
-    if region.len() >= HEADER_LEN {
-        // Acquire: pairs with the Release store of READY in `init`, so the copy below, made
-        // after this load, sees the header and payload the creator wrote before publishing.
-        let state = region.atomic_u64(STATE_OFFSET)?.load(Ordering::Acquire);
-        region.read_at(0, &mut bytes)?;
-        // Validate the state this load saw, not the copy's: only the load orders the copy
-        // after the creator's writes.
-        bytes[STATE_OFFSET..STATE_OFFSET + 8].copy_from_slice(&state.to_ne_bytes());
-    }
-    match check(&bytes, layout, region.len()) {
-        Ok(validated) => Ok(Header { region, validated }),
-        Err(Problem::Initialising { pid, pid_ns }) if claimant_is_dead(pid, pid_ns) => {
-            Err(with_object(
-                Error::new(ErrorKind::PeerGone, operation).with_detail(format!(
-                    "state: pid {pid} claimed the header and died before it finished \
-                     initialising; the region will never be ready: remove it and create it \
-                     again"
-                )),
-                region,
-            ))
-        }
-        Err(problem) => Err(problem.into_error(operation, region.object())),
-    }
-}
-
-/// Whether the process that claimed a header is provably dead.
-///
-/// Only the pid comes from the claim itself: the start time and boot id are written after it,
-/// so they are ignored here (a claimant whose pid was reused in the meantime reads as alive,
-/// and its openers time out rather than being told it died). The pid namespace is read from
-/// the header as far as written; until it is, the answer is "alive".
-fn claimant_is_dead(pid: u32, pid_ns: u64) -> bool {
-    Creator::new(pid, 0, 0, pid_ns).liveness() == Liveness::Dead
-}
-
-/// Attempts to open until the header is ready or `deadline` passes: a few spins, then sleeps
-/// that double up to [`MAX_SLEEP`], never past the deadline.
-fn wait_ready<'r, R: SharedRegion + ?Sized>(
-    region: &'r R,
-    layout: &Layout,
-    deadline: Deadline,
-    operation: &'static str,
-) -> Result<Header<'r, R>> {
-    const SPINS: u32 = 6;
-    const FIRST_SLEEP: Duration = Duration::from_micros(50);
-    const MAX_SLEEP: Duration = Duration::from_millis(10);
-    let mut round = 0_u32;
-    let mut sleep = FIRST_SLEEP;
-    loop {
-        let err = match attempt(region, layout, operation) {
-            Err(err) if err.kind() == ErrorKind::WouldBlock => err,
-            other => return other,
-        };
-        let left = deadline.remaining();
-        if left == Some(Duration::ZERO) {
-            let detail = err.detail().unwrap_or("the header is not ready");
-            return Err(with_object(
-                Error::new(ErrorKind::TimedOut, operation)
-                    .with_detail(format!("{detail} (gave up at the deadline)")),
-                region,
-            ));
-        }
-        if round < SPINS {
-            for _ in 0..1_u32 << round {
-                std::hint::spin_loop();
-            }
-            round += 1;
-        } else {
-            std::thread::sleep(left.map_or(sleep, |left| left.min(sleep)));
-            sleep = (sleep * 2).min(MAX_SLEEP);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use crate::AnonymousRegion;
 

@@ -95,11 +95,12 @@ impl<'r> Condvar<'r> {
     /// ```
     pub const FOOTPRINT: usize = SLOT.footprint();
 
-    /// Places a new condition variable at `offset` (a multiple of 8) of `region`.
+    /// Places a new condition variable at `offset` of `region`, a multiple of 8 (or of `T`'s alignment when that is larger:
+    /// [`SlotType::offset_align`](crate::slot::SlotType::offset_align)).
     ///
     /// # Errors
     ///
-    /// - [`InvalidArgument`](ErrorKind::InvalidArgument): the offset is not a multiple of 8,
+    /// - [`InvalidArgument`](ErrorKind::InvalidArgument): the offset is not a multiple of the slot's alignment,
     ///   or [`FOOTPRINT`](Self::FOOTPRINT) bytes do not fit there.
     /// - [`AlreadyExists`](ErrorKind::AlreadyExists): something was placed there already.
     ///

@@ -12,7 +12,7 @@ use std::time::Duration;
 use ipc_core::testing::{ChildBuilder, ChildContext, SpawnLock, TempPath};
 use ipc_core::{ErrorKind, Object, SharedRegion};
 use ipc_shm::header::{HEADER_LEN, Header, Layout, Liveness, validate};
-use ipc_shm::{AnonymousRegion, RegionAccess};
+use ipc_shm::{AnonymousRegion, MappedFile, RegionAccess};
 use memmap2::MmapRaw;
 use proptest::prelude::*;
 
@@ -248,7 +248,69 @@ fn a_field_corrupted_by_a_peer_is_refused_naming_the_field() {
         assert!(err.to_string().contains(&file.path().display().to_string()));
         let err = Header::open_timeout(&region, MESSAGE, PATIENCE).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::CorruptSharedState, "{field}: {err}");
+
+        // A process that may only read the region is told the same.
+        let reader = MappedFile::open_read_only(file.path()).unwrap();
+        let err = Header::open_read_only(&reader, MESSAGE).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::CorruptSharedState, "{field}: {err}");
+        assert!(err.detail().unwrap().starts_with(field), "{field}: {err}");
+        assert_eq!(err.operation(), "header::open_read_only");
+        let err = Header::open_read_only_timeout(&reader, MESSAGE, PATIENCE).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::CorruptSharedState, "{field}: {err}");
     }
+}
+
+#[test]
+fn a_read_only_opener_validates_the_header_a_child_created_and_reads_its_payload() {
+    if run_child() {
+        return;
+    }
+    let file = TempPath::new("header");
+    drop(FileRegion::create(file.path()));
+    let reader = MappedFile::open_read_only(file.path()).unwrap();
+    let err = Header::open_read_only(&reader, MESSAGE).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::WouldBlock, "{err}");
+
+    let mut child = spawn("creator", file.path());
+    child.expect_report("ready", PATIENCE);
+    let sut = Header::open_read_only_timeout(&reader, MESSAGE, PATIENCE).unwrap();
+    assert_eq!(sut.creator().pid(), child.pid());
+    assert_eq!(sut.creator().liveness(), Liveness::Alive);
+    assert_eq!(sut.payload_len(), 64);
+    let mut seen = [0u8; 64];
+    reader.read_at(sut.payload_offset(), &mut seen).unwrap();
+    assert_eq!(seen, message(child.pid()));
+
+    let other = Layout::new(u64::from_ne_bytes(*b"other!!!"), 1, 64);
+    let err = Header::open_read_only(&reader, other).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::CorruptSharedState, "{err}");
+    assert!(err.detail().unwrap().starts_with("layout_tag"), "{err}");
+    child.kill();
+}
+
+#[test]
+fn a_read_only_opener_is_told_when_the_initialiser_dies() {
+    if run_child() {
+        return;
+    }
+    let file = TempPath::new("header");
+    drop(FileRegion::create(file.path()));
+    let mut child = spawn("hung-initialiser", file.path());
+    child.expect_report("initialising", PATIENCE);
+    let reader = MappedFile::open_read_only(file.path()).unwrap();
+    let err = Header::open_read_only(&reader, MESSAGE).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::WouldBlock, "{err}");
+
+    let pid = child.pid();
+    child.kill();
+    let deadline = std::time::Instant::now() + PATIENCE;
+    let sut = Header::open_read_only_deadline(&reader, MESSAGE, deadline).unwrap_err();
+    assert_eq!(sut.kind(), ErrorKind::PeerGone, "{sut}");
+    assert!(
+        sut.to_string()
+            .contains(&format!("pid {pid} claimed the header and died")),
+        "{sut}"
+    );
 }
 
 #[test]

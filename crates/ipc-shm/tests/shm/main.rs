@@ -13,3 +13,4 @@ mod mutex;
 mod posix;
 mod rwlock;
 mod sigbus;
+mod slot;
