@@ -233,6 +233,7 @@ pub trait RegionAccess: SharedRegion {
 impl<R: SharedRegion + ?Sized> RegionAccess for R {}
 
 /// [`bounds::checked_ptr`] for a region, naming the region's object in the error.
+#[inline]
 fn checked_ptr<R: SharedRegion + ?Sized>(
     region: &R,
     operation: &'static str,

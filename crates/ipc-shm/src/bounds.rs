@@ -7,6 +7,9 @@ use ipc_core::{Error, ErrorKind, Object, Result};
 /// the base is page-aligned, so this aligns the address too).
 ///
 /// The error names `operation`, the object `object()` returns when there is one, and the range.
+/// The check is inlined into every access and the error is built out of line, so a copy that
+/// passes the check costs a compare and a mask.
+#[inline]
 pub(crate) fn checked_ptr(
     base: *mut u8,
     size: usize,
@@ -16,19 +19,37 @@ pub(crate) fn checked_ptr(
     len: usize,
     align: usize,
 ) -> Result<*mut u8> {
+    debug_assert!(align.is_power_of_two());
     let fits = offset.checked_add(len).is_some_and(|end| end <= size);
-    let detail = if !fits {
-        format!("{len} bytes at offset {offset} do not fit in a region of {size} bytes")
-    } else if !offset.is_multiple_of(align) {
+    if fits && offset & (align - 1) == 0 {
+        Ok(base.wrapping_add(offset))
+    } else {
+        Err(out_of_range(object(), operation, offset, len, size, align))
+    }
+}
+
+/// The error of an access that [`checked_ptr`] refused.
+#[cold]
+#[inline(never)]
+fn out_of_range(
+    object: Option<Object>,
+    operation: &'static str,
+    offset: usize,
+    len: usize,
+    size: usize,
+    align: usize,
+) -> Error {
+    let fits = offset.checked_add(len).is_some_and(|end| end <= size);
+    let detail = if fits {
         format!("offset {offset} is not a multiple of {align}")
     } else {
-        return Ok(base.wrapping_add(offset));
+        format!("{len} bytes at offset {offset} do not fit in a region of {size} bytes")
     };
     let error = Error::new(ErrorKind::InvalidArgument, operation).with_detail(detail);
-    Err(match object() {
+    match object {
         Some(object) => error.with_object(object),
         None => error,
-    })
+    }
 }
 
 #[cfg(test)]

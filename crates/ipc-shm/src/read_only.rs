@@ -240,6 +240,7 @@ impl ReadOnlyRegion {
     }
 
     /// The address of `len` bytes at `offset`, checked to lie inside the mapping.
+    #[inline]
     fn checked(
         &self,
         operation: &'static str,

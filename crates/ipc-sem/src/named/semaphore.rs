@@ -230,6 +230,7 @@ impl Semaphore {
     ///
     /// - [`sem_wait(3)`](https://man7.org/linux/man-pages/man3/sem_wait.3.html)
     #[doc(alias = "sem_wait")]
+    #[inline]
     pub fn wait(&self) -> Result<()> {
         ops::acquire(self.ptr(), Wait::Forever, || self.object())
     }
@@ -325,6 +326,7 @@ impl Semaphore {
     ///
     /// - [`sem_post(3)`](https://man7.org/linux/man-pages/man3/sem_post.3.html)
     #[doc(alias = "sem_post")]
+    #[inline]
     pub fn post(&self) -> Result<()> {
         ops::release(self.ptr(), || self.object())
     }
@@ -435,6 +437,7 @@ impl Semaphore {
         })
     }
 
+    #[inline]
     fn ptr(&self) -> SemPtr {
         #[allow(unsafe_code, reason = "the mapping this handle owns holds the sem_t")]
         // SAFETY: `sem` is this handle's page-aligned mapping of the file's one sem_t, which a

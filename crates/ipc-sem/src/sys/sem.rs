@@ -75,18 +75,21 @@ impl SemPtr {
     /// with `pshared = 1` or `sem_open`). Its contents may be changed by other processes; a
     /// corrupt `sem_t` makes the calls misbehave (wrong counts, spurious wake-ups, `EINVAL`)
     /// but not touch memory outside it.
+    #[inline]
     pub(crate) unsafe fn from_ptr(sem: NonNull<libc::sem_t>) -> Self {
         Self { sem }
     }
 
     /// `sem_wait`: takes one, blocking while the value is 0. `EINTR` when a signal handler
     /// ran.
+    #[inline]
     pub(crate) fn wait(self) -> Result<(), Errno> {
         // SAFETY: `from_ptr`/`init` established a live, initialised process-shared sem_t.
         check(unsafe { libc::sem_wait(self.sem.as_ptr()) })
     }
 
     /// `sem_trywait`: takes one, or fails with `EAGAIN` while the value is 0.
+    #[inline]
     pub(crate) fn try_wait(self) -> Result<(), Errno> {
         // SAFETY: as in `wait`.
         check(unsafe { libc::sem_trywait(self.sem.as_ptr()) })
@@ -121,6 +124,7 @@ impl SemPtr {
     }
 
     /// `sem_post`: gives one back, waking a waiter; `EOVERFLOW` at [`SEM_VALUE_MAX`].
+    #[inline]
     pub(crate) fn post(self) -> Result<(), Errno> {
         // SAFETY: as in `wait`.
         check(unsafe { libc::sem_post(self.sem.as_ptr()) })
