@@ -31,10 +31,13 @@ fn increment(mutex: &Mutex<SharedMemory, u64>) -> Result<(), ipc_core::Error> {
     for _ in 0..ROUNDS {
         let guard = match mutex.lock() {
             Ok(guard) => guard,
-            // A process died holding the lock: the counter is a single word, stored whole, so
-            // it is consistent as it is.
+            // A process died holding the lock (none is killed in this example). The counter
+            // may then be one behind, or, where copies are atomic only per byte (they are one
+            // 8-byte store on x86-64), torn; a lone counter has nothing to be repaired from,
+            // so this example takes it as it is. Real data keeps what a repair needs (a
+            // checksum, a second copy, a log) and repairs before `mark_consistent`.
             Err(LockError::OwnerDied(died)) => {
-                let guard = died.into_guard();
+                let mut guard = died.into_guard();
                 guard.mark_consistent()?;
                 guard
             }

@@ -21,6 +21,11 @@
 //! Synchronisation inside a region — the [`sync`] module: a robust process-shared
 //! [`Mutex`](sync::Mutex) guarding a plain-old-data value, a [`Condvar`](sync::Condvar) and an
 //! [`RwLock`](sync::RwLock), each placed at an offset of any region and validated on open.
+//! The mutex is glibc's robust pthread mutex, which trusts every process that can write its
+//! region: glibc follows pointers stored in the shared `pthread_mutex_t`, so a peer that
+//! corrupts one can make a locker write anywhere in its own memory. Regions are `0o600` and
+//! owner-checked by default, which makes that the same-user boundary (see
+//! [`Mutex`'s trust](sync::Mutex#trust), and why glibc's mutex was chosen all the same).
 //!
 //! Faults — the [`sigbus`] module: what a peer that shrinks a shared object can still do to
 //! a process that mapped it, and [`sigbus::install_diagnostic`], which makes that `SIGBUS`

@@ -100,7 +100,7 @@ impl<G> LockError<G> {
 impl<G> fmt::Debug for LockError<G> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::OwnerDied(_) => f.write_str("OwnerDied(..)"),
+            Self::OwnerDied(died) => f.debug_tuple("OwnerDied").field(died).finish(),
             Self::Failed(err) => f.debug_tuple("Failed").field(err).finish(),
         }
     }
@@ -126,16 +126,22 @@ impl<G> std::error::Error for LockError<G> {
 
 /// `?` on a lock result: an owner-died guard is dropped *without* being marked consistent,
 /// which makes the mutex not recoverable for every process (the safe default for data nobody
-/// repaired), and becomes a [`CorruptSharedState`](ErrorKind::CorruptSharedState) error.
+/// repaired), and becomes its [`CorruptSharedState`](ErrorKind::CorruptSharedState) error,
+/// naming the operation, the region and the offset.
 impl<G> From<LockError<G>> for Error {
     fn from(err: LockError<G>) -> Self {
         match err {
             LockError::OwnerDied(died) => {
-                drop(died.into_guard());
-                Error::new(ErrorKind::CorruptSharedState, "lock").with_detail(
-                    "the previous owner died holding the lock, and the caller did not repair \
-                     it; the lock is now not recoverable",
-                )
+                let OwnerDied { guard, error } = died;
+                drop(guard);
+                let detail = format!(
+                    "{}, and the guard was dropped without repair: the mutex is now not \
+                     recoverable",
+                    error
+                        .detail()
+                        .unwrap_or("the previous owner died holding the lock")
+                );
+                error.with_detail(detail)
             }
             LockError::Failed(err) => err,
         }
@@ -150,11 +156,14 @@ impl<G> From<LockError<G>> for Error {
 /// See [`MutexGuard::mark_consistent`](super::MutexGuard::mark_consistent).
 pub struct OwnerDied<G> {
     guard: G,
+    /// What happened, as the error `?` turns this into: operation, object, offset, `EOWNERDEAD`.
+    error: Error,
 }
 
 impl<G> OwnerDied<G> {
-    pub(crate) fn new(guard: G) -> Self {
-        Self { guard }
+    /// The lock `guard` holds, taken from a dead owner, as `error` describes.
+    pub(crate) fn new(guard: G, error: Error) -> Self {
+        Self { guard, error }
     }
 
     /// The guard: the lock is held.
@@ -178,21 +187,24 @@ impl<G> OwnerDied<G> {
     /// Applies `f` to the guard, keeping the news that the owner died (for a condition
     /// variable's wait, which returns more than the guard).
     pub(crate) fn map<H>(self, f: impl FnOnce(G) -> H) -> OwnerDied<H> {
-        OwnerDied::new(f(self.guard))
+        OwnerDied::new(f(self.guard), self.error)
     }
 }
 
 impl<G> fmt::Debug for OwnerDied<G> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("OwnerDied(..)")
+        f.debug_struct("OwnerDied")
+            .field("error", &self.error)
+            .finish_non_exhaustive()
     }
 }
 
 impl<G> fmt::Display for OwnerDied<G> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(
-            "the previous owner died holding the lock; the data may be inconsistent until it is \
-             repaired and marked consistent",
+        write!(
+            f,
+            "{}; the data may be inconsistent until it is repaired and marked consistent",
+            self.error
         )
     }
 }

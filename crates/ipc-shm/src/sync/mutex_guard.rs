@@ -114,6 +114,10 @@ impl<'a, R: SharedRegion + ?Sized, T: Pod> MutexGuard<'a, R, T> {
     /// is repaired, before dropping the guard, or the mutex becomes not recoverable for
     /// everyone.
     ///
+    /// It takes `&mut self`: the guard is `Sync` (its other methods only copy), but
+    /// `pthread_mutex_consistent` is for the owning thread, and a guard, which is not `Send`,
+    /// is reached mutably only from the thread that locked.
+    ///
     /// # Errors
     ///
     /// [`InvalidArgument`](ErrorKind::InvalidArgument) when the mutex is not in the owner-died
@@ -127,10 +131,10 @@ impl<'a, R: SharedRegion + ?Sized, T: Pod> MutexGuard<'a, R, T> {
     ///
     /// let region = std::sync::Arc::new(AnonymousRegion::new(4096)?);
     /// let sut = Mutex::init(&region, 0, 0_u64)?;
-    /// let guard = match sut.lock() {
+    /// let mut guard = match sut.lock() {
     ///     Ok(guard) => guard,
     ///     Err(LockError::OwnerDied(died)) => {
-    ///         let guard = died.into_guard();
+    ///         let mut guard = died.into_guard();
     ///         guard.set(&0); // repair: here, start again
     ///         guard.mark_consistent()?;
     ///         guard
@@ -141,11 +145,11 @@ impl<'a, R: SharedRegion + ?Sized, T: Pod> MutexGuard<'a, R, T> {
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
     #[doc(alias = "pthread_mutex_consistent")]
-    pub fn mark_consistent(&self) -> Result<()> {
+    pub fn mark_consistent(&mut self) -> Result<()> {
         self.mutex
             .raw
             .make_consistent()
-            .map_err(|errno| self.mutex.error("mutex::mark_consistent", errno))
+            .map_err(|errno| self.mutex.error("pthread_mutex_consistent", errno))
     }
 
     /// The mutex this guard locks.
@@ -156,14 +160,18 @@ impl<'a, R: SharedRegion + ?Sized, T: Pod> MutexGuard<'a, R, T> {
 
 impl<R: ?Sized, T> Drop for MutexGuard<'_, R, T> {
     fn drop(&mut self) {
-        // The guard is not `Send`, so this is the locking thread, and the only failure of an
-        // error-checking mutex's unlock (`EPERM`, not the owner) cannot happen.
-        let unlocked = self.mutex.raw.unlock();
-        debug_assert!(unlocked.is_ok(), "unlocking a held mutex: {unlocked:?}");
-        // After the unlock, which took the mutex off this thread's robust list: from here the
-        // mapping may go. Relaxed: see `new` and `Mutex::drop`. (Were the assertion
-        // above to panic, the count would stay raised, and the mapping be kept: the safe way.)
-        self.mutex.guards.fetch_sub(1, Ordering::Relaxed);
+        // The guard is not `Send`, so this is the locking thread, and a well-kept mutex does
+        // not refuse the unlock. It can still fail: glibc's robust unlock first compares the
+        // owner's thread id in the lock word with this thread's, and returns `EPERM` before it
+        // takes the mutex off this thread's robust list if a peer wrote over that word. The
+        // mutex is then still on the list, which glibc and the kernel follow into it, so the
+        // count stays raised: `Mutex::drop` then keeps the mapping for the life of the process
+        // (a leak, the safe direction). No assertion: the failure comes from a peer's bytes.
+        if self.mutex.raw.unlock().is_ok() {
+            // After the unlock took the mutex off this thread's robust list: from here the
+            // mapping may go. Relaxed: see `new` and `Mutex::drop`.
+            self.mutex.guards.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 }
 
@@ -172,5 +180,106 @@ impl<R: ?Sized, T> fmt::Debug for MutexGuard<'_, R, T> {
         f.debug_struct("MutexGuard")
             .field("offset", &self.mutex.offset)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+    use std::sync::{Arc, Weak};
+    use std::time::Duration;
+
+    use crate::slot::Slot;
+    use crate::sync::{Condvar, Mutex};
+    use crate::{AnonymousRegion, RegionAccess};
+
+    fn region() -> Arc<AnonymousRegion> {
+        Arc::new(AnonymousRegion::new(4096).unwrap())
+    }
+
+    /// Drops `mutex` and `region`, and tells whether the region is still alive (leaked).
+    fn region_outlives(mutex: Mutex<AnonymousRegion, u32>, region: Arc<AnonymousRegion>) -> bool {
+        let weak: Weak<AnonymousRegion> = Arc::downgrade(&region);
+        drop(mutex);
+        drop(region);
+        weak.upgrade().is_some()
+    }
+
+    #[test]
+    fn a_mutex_whose_guards_were_all_dropped_releases_its_region() {
+        let region = region();
+        let sut = Mutex::init(&region, 0, 0_u32).unwrap();
+        drop(sut.lock().unwrap());
+        drop(sut.try_lock().unwrap());
+        drop(sut.lock_timeout(Duration::from_millis(10)).unwrap());
+        assert!(sut.lock().unwrap().mark_consistent().is_err());
+        let mut guard = sut.lock().unwrap();
+        assert_eq!(
+            guard.mark_consistent().unwrap_err().operation(),
+            "pthread_mutex_consistent"
+        );
+        drop(guard);
+        assert!(!region_outlives(sut, region));
+    }
+
+    #[test]
+    fn a_forgotten_guard_keeps_the_region_mapped_after_the_mutex_and_region_are_dropped() {
+        let region = region();
+        let sut = Mutex::init(&region, 0, 0_u32).unwrap();
+        // On another thread, so that the thread's exit takes the mutex off its robust list
+        // (the kernel marks it owner-died, in the mapping that is still there).
+        std::thread::scope(|scope| {
+            scope.spawn(|| std::mem::forget(sut.lock().unwrap()));
+        });
+        assert!(region_outlives(sut, region));
+    }
+
+    #[test]
+    fn a_guard_whose_unlock_fails_keeps_the_region_mapped() {
+        let region = region();
+        let sut = Mutex::init(&region, 0, 0_u32).unwrap();
+        let body = Slot::open(&*region, 0, Mutex::<AnonymousRegion, u32>::SLOT)
+            .unwrap()
+            .body_offset();
+        // On another thread, whose exit the kernel handles with the mutex still on its list.
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                let guard = sut.lock().unwrap();
+                // A peer's scribble over the owner's thread id: glibc's unlock now refuses
+                // (`EPERM`) and leaves the mutex on this thread's robust list.
+                region.atomic_u32(body).unwrap().store(0, Ordering::Relaxed);
+                drop(guard);
+            });
+        });
+        assert!(region_outlives(sut, region));
+    }
+
+    #[test]
+    fn an_owner_died_guard_counts_like_any_other() {
+        let region = region();
+        let sut = Mutex::init(&region, 0, 0_u32).unwrap();
+        std::thread::scope(|scope| {
+            scope.spawn(|| std::mem::forget(sut.lock().unwrap()));
+        });
+        let died = sut.lock().unwrap_err();
+        assert!(died.is_owner_died());
+        drop(died);
+        // One guard forgotten by the dead thread, one dropped: the region is kept.
+        assert!(region_outlives(sut, region));
+    }
+
+    #[test]
+    fn condvar_waits_leave_the_count_of_live_guards_as_they_found_it() {
+        let region = region();
+        let sut = Mutex::init(&region, 0, 0_u32).unwrap();
+        let condvar = Condvar::init(&*region, 128).unwrap();
+        let guard = sut.lock().unwrap();
+        let (guard, result) = condvar
+            .wait_timeout(guard, Duration::from_millis(1))
+            .unwrap();
+        assert!(result.timed_out());
+        let guard = condvar.wait_while(guard, |&n| n != 0).unwrap();
+        drop(guard);
+        assert!(!region_outlives(sut, region));
     }
 }

@@ -6,10 +6,15 @@
 //!
 //! # Trust
 //!
-//! glibc reads and writes the objects' bytes with its own (mostly atomic) operations. The
-//! processes sharing a region are trusted to leave those bytes to glibc: a peer that writes
-//! over a mutex can wedge it or make its calls fail, as with any lock shared by cooperating
-//! processes (the reference's `pthread_mutex_t` in shared memory has the same boundary).
+//! glibc reads and writes the objects' bytes with its own (mostly atomic) operations, and the
+//! processes sharing a region are trusted to leave those bytes to glibc. For a read-write lock
+//! a peer that writes over it can wedge it or make its calls fail. For a robust mutex it can do
+//! more: glibc threads each robust mutex a thread holds onto that thread's robust list through
+//! the mutex's own `__list.__prev` / `__list.__next`, and its unlock (`DEQUEUE_MUTEX`) reads
+//! those pointers from the shared bytes and writes through them, so a peer that rewrites them
+//! while this process holds the lock gets a write to an address of its choosing in this
+//! process. The wrappers here are sound only for peers that keep to the protocol; the public
+//! docs say so ([`Mutex`'s trust](crate::sync::Mutex#trust)).
 #![allow(
     unsafe_code,
     reason = "the pthread calls take raw pointers to objects inside a shared mapping"
@@ -56,6 +61,23 @@ pub(crate) const RWLOCK_LEN: usize = size_of::<libc::pthread_rwlock_t>();
 /// The alignment a `pthread_rwlock_t` needs.
 pub(crate) const RWLOCK_ALIGN: usize = align_of::<libc::pthread_rwlock_t>();
 
+// The objects are shared with peers (rule 11): a peer built against the same glibc ABI must
+// agree on every size and alignment, and the slot bodies (`Mutex::FOOTPRINT`, the rwlock's)
+// are laid out from them. glibc's `__SIZEOF_PTHREAD_MUTEX_T` is 40 on x86-64 and 48 on
+// AArch64, `__SIZEOF_PTHREAD_RWLOCK_T` 56 on both; the types are 8-byte aligned.
+#[cfg(target_arch = "x86_64")]
+const _: () = assert!(MUTEX_LEN == 40);
+#[cfg(target_arch = "aarch64")]
+const _: () = assert!(MUTEX_LEN == 48);
+const _: () = assert!(MUTEX_ALIGN == 8);
+const _: () = assert!(RWLOCK_LEN == 56);
+const _: () = assert!(RWLOCK_ALIGN == 8);
+// `timespec` below copies rustix's 64-bit seconds and nanoseconds field for field: this
+// crate supports only targets with a 64-bit `time_t` and `long` (a 32-bit glibc's
+// `pthread_mutex_clocklock` would want the `__timespec64` variant besides).
+const _: () = assert!(size_of::<libc::time_t>() == 8);
+const _: () = assert!(size_of::<libc::c_long>() == 8);
+
 /// A pthread call's result: 0, or the error number it returned (pthread calls do not set
 /// `errno`).
 fn check(result: libc::c_int) -> Result<(), Errno> {
@@ -66,11 +88,12 @@ fn check(result: libc::c_int) -> Result<(), Errno> {
     }
 }
 
-/// An absolute `CLOCK_MONOTONIC` time as libc's `timespec`.
+/// An absolute `CLOCK_MONOTONIC` time as libc's `timespec`: the same 64-bit fields (asserted
+/// above), so no conversion can truncate.
 fn timespec(at: rustix::time::Timespec) -> libc::timespec {
     libc::timespec {
-        tv_sec: at.tv_sec as libc::time_t,
-        tv_nsec: at.tv_nsec as _,
+        tv_sec: at.tv_sec,
+        tv_nsec: at.tv_nsec,
     }
 }
 

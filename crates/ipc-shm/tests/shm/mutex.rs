@@ -2,7 +2,8 @@
 //! repaired with `mark_consistent` or left not recoverable for every process; a process blocked
 //! in `lock` wakes when the owner is killed; `try_lock` and `lock_timeout` against a holder in
 //! another process; a soak of four processes counting under the lock while one of them is
-//! killed and respawned, with every committed increment accounted for; and a forgotten guard
+//! killed inside the lock and respawned, with every committed increment (the killed ones'
+//! included) and every repair accounted for exactly; and a forgotten guard
 //! whose region is dropped, which leaves the region mapped for glibc's robust list.
 
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use bytemuck::{Pod, Zeroable};
 use ipc_core::SharedRegion;
 use ipc_core::testing::{Child, ChildBuilder, ChildContext, SpawnLock, unique_test_name};
 use ipc_core::{ErrorKind, ObjectName};
-use ipc_shm::sync::{LockError, Mutex};
+use ipc_shm::sync::{LockError, Mutex, MutexGuard};
 use ipc_shm::{AnonymousRegion, SharedMemory};
 
 /// A bound for things that do happen; generous, because the machine may be busy building.
@@ -58,28 +59,80 @@ pub(crate) fn spawn(builder: ChildBuilder) -> Child {
     SpawnLock::lock().spawn(builder)
 }
 
+/// Waits until every thread of `child` sleeps (state `S` in `/proc/<pid>/task/*/stat`): after a
+/// report sent just before a blocking call, the child is then blocked in it. Polls, for at
+/// most [`PATIENCE`].
+///
+/// # Panics
+///
+/// If that does not happen within [`PATIENCE`], or the child has exited.
+pub(crate) fn wait_until_asleep(child: &Child) {
+    let tasks = format!("/proc/{}/task", child.pid());
+    let start = Instant::now();
+    loop {
+        let states: Vec<char> = std::fs::read_dir(&tasks)
+            .unwrap()
+            .map(|task| {
+                let stat = std::fs::read_to_string(task.unwrap().path().join("stat"));
+                // `pid (comm) S ...`: the state follows the last ')', as comm may hold one.
+                stat.ok()
+                    .and_then(|stat| stat.rsplit_once(')')?.1.trim_start().chars().next())
+                    .unwrap_or('?')
+            })
+            .collect();
+        if !states.is_empty() && states.iter().all(|&state| state == 'S') {
+            return;
+        }
+        assert!(
+            !states.iter().any(|&state| state == 'Z' || state == 'X'),
+            "the child exited: {states:?}"
+        );
+        assert!(
+            start.elapsed() < PATIENCE,
+            "the child never slept: {states:?}"
+        );
+        thread::sleep(Duration::from_millis(1));
+    }
+}
+
 pub(crate) fn park_forever() -> ! {
     loop {
         thread::park();
     }
 }
 
-/// What the soak counts: the total and each worker's committed increments, all under one lock.
-#[derive(Clone, Copy, Pod, Zeroable)]
+/// What the soak counts, all under one lock: the total, each worker's committed increments,
+/// and the word that tells the survivors to stop.
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
 #[repr(C)]
 struct Tally {
     total: u64,
     per_worker: [u64; WORKERS],
+    /// Set by the parent, under the lock, once the kills are over: the survivors stop.
+    stop: u64,
 }
 
-/// The soak's worker processes.
+impl Tally {
+    /// Whether every committed increment is counted in both places.
+    fn consistent(&self) -> bool {
+        self.total == self.per_worker.iter().sum::<u64>()
+    }
+}
+
+/// The soak's worker processes: index 0 is the victim's (killed and respawned), 1.. survive.
 const WORKERS: usize = 4;
 
-/// Increments each surviving soak worker makes.
-const SOAK_ROUNDS: u64 = 3000;
+/// How often the soak kills and respawns its victim, each time while it holds the lock.
+const SOAK_KILLS: u64 = 8;
 
-/// How often the soak kills and respawns its victim.
-const SOAK_KILLS: usize = 8;
+/// The increments the last worker 0, which is not killed, makes before it exits.
+const FINAL_ROUNDS: u64 = 500;
+
+/// The increments victim number `kill` commits before it reports, holding the lock, and is
+/// killed: varied, so that the kills fall at different points of the others' work.
+fn victim_rounds(kill: u64) -> u64 {
+    50 + (kill * 137) % 400
+}
 
 /// A short word for how a lock call ended, for child reports.
 fn outcome<G>(result: Result<G, LockError<G>>) -> String {
@@ -93,27 +146,78 @@ fn outcome<G>(result: Result<G, LockError<G>>) -> String {
     }
 }
 
-/// One soak increment by worker `index`; a dead predecessor's lock is repaired by making the
-/// total the sum of the per-worker counts (each word is stored whole, so each count is either
-/// before or after the dead worker's last increment). Returns the worker's new count and
-/// whether it repaired.
-fn soak_increment(mutex: &Mutex<SharedMemory, Tally>, index: usize) -> (u64, bool) {
+/// One soak round by worker `index`: locks (repairing after a dead owner), and unless the
+/// stop word is set commits one increment with a single copy of the tally. Returns the guard,
+/// the tally as this round left it, whether it counted, and whether it repaired.
+///
+/// Every victim is killed only after it reported from inside the lock, so a dead owner always
+/// left its last increment committed: the repair checks that the tally is consistent (the
+/// check fails the child, and with it the test) rather than rewriting it, then marks the mutex
+/// consistent.
+fn soak_round(
+    mutex: &Mutex<SharedMemory, Tally>,
+    index: usize,
+) -> (MutexGuard<'_, SharedMemory, Tally>, Tally, bool, bool) {
     let (guard, repaired) = match mutex.lock() {
         Ok(guard) => (guard, false),
         Err(LockError::OwnerDied(died)) => {
-            let guard = died.into_guard();
-            guard.update(|tally| tally.total = tally.per_worker.iter().sum());
+            let mut guard = died.into_guard();
+            let tally = guard.get();
+            assert!(tally.consistent(), "a dead owner left {tally:?}");
             guard.mark_consistent().unwrap();
             (guard, true)
         }
         Err(LockError::Failed(err)) => panic!("soak lock: {err}"),
     };
-    let mine = guard.update(|tally| {
-        tally.total += 1;
-        tally.per_worker[index] += 1;
-        tally.per_worker[index]
+    let (tally, counted) = guard.update(|tally| {
+        let counted = tally.stop == 0;
+        if counted {
+            tally.total += 1;
+            tally.per_worker[index] += 1;
+        }
+        (*tally, counted)
     });
-    (mine, repaired)
+    (guard, tally, counted, repaired)
+}
+
+/// The "soak" child: counts as worker `index` until the stop word, or for `rounds`; with
+/// `hold`, it then reports `holding <own> <worker 0's count> <total> <repairs>` from inside
+/// the lock and waits to be killed there; otherwise it reports `done <own> <repairs>`.
+fn soak_worker(ctx: &ChildContext, shm: &Arc<SharedMemory>) {
+    let mutex = Mutex::<_, Tally>::open(shm, MUTEX_AT).unwrap();
+    let index: usize = ctx.arg("index").unwrap().parse().unwrap();
+    let rounds: Option<u64> = ctx.arg("rounds").map(|r| r.parse().unwrap());
+    let hold = ctx.arg("hold").is_some();
+    ctx.report("started");
+    let (mut own, mut repairs) = (0_u64, 0_u64);
+    loop {
+        let (guard, tally, counted, repaired) = soak_round(&mutex, index);
+        repairs += u64::from(repaired);
+        own += u64::from(counted);
+        if !counted {
+            break; // the stop word
+        }
+        if Some(own) == rounds {
+            if hold {
+                ctx.report(&format!(
+                    "holding {own} {} {} {repairs}",
+                    tally.per_worker[0], tally.total
+                ));
+                let _held = guard;
+                park_forever();
+            }
+            break;
+        }
+    }
+    ctx.report(&format!("done {own} {repairs}"));
+}
+
+/// The numbers of a child's soak report that starts with `word`.
+fn soak_report(child: &mut Child, word: &str) -> Vec<u64> {
+    let report = child.next_report(PATIENCE).unwrap().unwrap();
+    let mut words = report.split(' ');
+    assert_eq!(words.next(), Some(word), "{report}");
+    words.map(|n| n.parse().unwrap()).collect()
 }
 
 /// Whether the `len` bytes from `addr` lie in one mapping of this process, per /proc/self/maps.
@@ -189,19 +293,7 @@ fn child_side() -> bool {
             let result = mutex.lock();
             ctx.report(&outcome(result));
         }
-        "soak" => {
-            let mutex = Mutex::<_, Tally>::open(&shm, MUTEX_AT).unwrap();
-            let index: usize = ctx.arg("index").unwrap().parse().unwrap();
-            let rounds: Option<u64> = ctx.arg("rounds").map(|r| r.parse().unwrap());
-            ctx.report("started");
-            let (mut mine, mut repairs) = (0, 0);
-            for _ in 0..rounds.unwrap_or(u64::MAX) {
-                let (now, repaired) = soak_increment(&mutex, index);
-                mine = now;
-                repairs += u64::from(repaired);
-            }
-            ctx.report(&format!("done {mine} repairs {repairs}"));
-        }
+        "soak" => soak_worker(&ctx, &shm),
         other => panic!("unknown role {other}"),
     }
     true
@@ -235,16 +327,16 @@ fn a_killed_owner_hands_the_next_locker_owner_died_and_mark_consistent_restores_
     );
 
     holder.kill();
-    let Err(LockError::OwnerDied(died)) = sut.lock() else {
+    let Err(LockError::OwnerDied(died)) = sut.lock_timeout(PATIENCE) else {
         panic!("the next locker must be told the owner died");
     };
-    let guard = died.into_guard();
+    let mut guard = died.into_guard();
     assert_eq!(guard.get(), 41, "the dead owner's write is visible");
     guard.set(&42);
     guard.mark_consistent().unwrap();
     drop(guard);
 
-    assert_eq!(sut.lock().unwrap().get(), 42);
+    assert_eq!(sut.lock_timeout(PATIENCE).unwrap().get(), 42);
     assert_eq!(sut.try_lock().unwrap().get(), 42);
 }
 
@@ -257,11 +349,11 @@ fn an_owner_died_mutex_dropped_without_mark_consistent_is_not_recoverable_for_ev
     let sut = Mutex::init(&region.shm, MUTEX_AT, 0_u64).unwrap();
     spawn_holder(&region).kill();
 
-    let died = sut.lock().unwrap_err();
+    let died = sut.lock_timeout(PATIENCE).unwrap_err();
     assert!(died.is_owner_died(), "{died}");
     drop(died); // the guard inside unlocks without marking the mutex consistent
 
-    let err = sut.lock().unwrap_err();
+    let err = sut.lock_timeout(PATIENCE).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::CorruptSharedState, "{err}");
     assert!(err.to_string().contains("not recoverable"), "{err}");
     let mut other = spawn(region.child("lock"));
@@ -280,12 +372,8 @@ fn a_process_blocked_in_lock_wakes_when_the_owner_is_killed() {
     let mut holder = spawn_holder(&region);
     let mut waiter = spawn(region.child("lock"));
     waiter.expect_report("waiting", PATIENCE);
-    // Give the waiter time to block in the kernel; it wakes whether or not it got there.
-    thread::sleep(SHORT);
-    assert!(
-        waiter.try_wait().unwrap().is_none(),
-        "the waiter must be blocked"
-    );
+    // The owner dies only once the waiter sleeps in `lock` (every thread of it asleep).
+    wait_until_asleep(&waiter);
     holder.kill();
     waiter.expect_report("owner-died", PATIENCE);
     waiter.expect_success(PATIENCE);
@@ -298,48 +386,89 @@ fn four_processes_counting_under_the_lock_lose_no_committed_increment_while_one_
     }
     let region = TestRegion::new();
     let sut = Mutex::init(&region.shm, MUTEX_AT, Tally::zeroed()).unwrap();
-    let worker = |index: usize, rounds: Option<u64>| {
-        let builder = region.child("soak").arg("index", index);
-        let mut child = spawn(match rounds {
-            Some(rounds) => builder.arg("rounds", rounds),
-            None => builder,
-        });
+    let worker = |index: usize, rounds: Option<u64>, hold: bool| {
+        let mut builder = region.child("soak").arg("index", index);
+        if let Some(rounds) = rounds {
+            builder = builder.arg("rounds", rounds);
+        }
+        if hold {
+            builder = builder.arg("hold", "yes");
+        }
+        let mut child = spawn(builder);
         child.expect_report("started", PATIENCE);
         child
     };
+    // The survivors count until the stop word, through every kill below.
     let mut survivors: Vec<Child> = (1..WORKERS)
-        .map(|index| worker(index, Some(SOAK_ROUNDS)))
+        .map(|index| worker(index, None, false))
         .collect();
-    for round in 0..SOAK_KILLS {
-        let mut victim = worker(0, None);
-        thread::sleep(Duration::from_millis(10 + 5 * round as u64));
-        victim.kill();
-    }
-    survivors.push(worker(0, Some(SOAK_ROUNDS)));
 
-    let mut reported = [0_u64; WORKERS];
-    for (child, index) in survivors.iter_mut().zip([1, 2, 3, 0]) {
-        let report = child.next_report(PATIENCE).unwrap().unwrap();
-        let words: Vec<&str> = report.split(' ').collect();
-        assert_eq!(words[0], "done", "{report}");
-        reported[index] = words[1].parse().unwrap();
+    // Each victim commits its rounds, reports from inside the lock, and is killed there.
+    let (mut victims_own, mut repairs, mut others_counted_meanwhile) = (0, 0, false);
+    for kill in 0..SOAK_KILLS {
+        let mut victim = worker(0, Some(victim_rounds(kill)), true);
+        let holding = soak_report(&mut victim, "holding");
+        victim.kill();
+        let [own, count0, total, repaired] = holding[..] else {
+            panic!("report {holding:?}");
+        };
+        assert_eq!(
+            own,
+            victim_rounds(kill),
+            "the victim's own committed rounds"
+        );
+        victims_own += own;
+        assert_eq!(
+            count0, victims_own,
+            "worker 0's count is every victim's rounds so far"
+        );
+        others_counted_meanwhile |= total > count0;
+        repairs += repaired;
+    }
+    let mut last = worker(0, Some(FINAL_ROUNDS), false);
+    let done = soak_report(&mut last, "done");
+    assert_eq!(done[0], FINAL_ROUNDS);
+    repairs += done[1];
+    last.expect_success(PATIENCE);
+
+    match sut.lock_timeout(PATIENCE) {
+        Ok(guard) => guard.update(|tally| tally.stop = 1),
+        Err(err) => panic!("setting the stop word: {err}"),
+    }
+    let mut survivors_own = [0_u64; WORKERS];
+    for (child, index) in survivors.iter_mut().zip(1..) {
+        let done = soak_report(child, "done");
+        survivors_own[index] = done[0];
+        repairs += done[1];
         child.expect_success(PATIENCE);
     }
 
-    let tally = match sut.lock() {
+    let tally = match sut.lock_timeout(PATIENCE) {
         Ok(guard) => guard.get(),
-        Err(LockError::OwnerDied(_)) => panic!("every worker finished or was repaired"),
-        Err(LockError::Failed(err)) => panic!("{err}"),
+        Err(err) => panic!("every kill was repaired: {err}"),
     };
     assert_eq!(
-        tally.per_worker, reported,
-        "each worker's last committed count"
+        repairs, SOAK_KILLS,
+        "each kill inside the lock is repaired exactly once"
     );
-    assert_eq!(tally.total, tally.per_worker.iter().sum::<u64>());
-    assert!(tally.per_worker[1..].iter().all(|&n| n == SOAK_ROUNDS));
+    assert_eq!(
+        tally.per_worker[0],
+        victims_own + FINAL_ROUNDS,
+        "the killed victims' committed rounds are all kept"
+    );
+    assert_eq!(
+        tally.per_worker[1..],
+        survivors_own[1..],
+        "each survivor's own count"
+    );
     assert!(
-        tally.per_worker[0] >= SOAK_ROUNDS,
-        "the victim's work is kept"
+        survivors_own[1..].iter().all(|&n| n > 0),
+        "{survivors_own:?}"
+    );
+    assert!(tally.consistent(), "{tally:?}");
+    assert!(
+        others_counted_meanwhile,
+        "the survivors counted while the victims ran"
     );
 }
 
