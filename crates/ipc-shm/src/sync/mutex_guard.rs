@@ -46,11 +46,15 @@ pub struct MutexGuard<'a, R: ?Sized, T> {
 impl<'a, R: ?Sized, T> MutexGuard<'a, R, T> {
     /// The guard of `mutex`, which the calling thread has just locked.
     pub(super) fn new(mutex: &'a Mutex<R, T>) -> Self {
-        // Relaxed: the count is only read in `Mutex::drop`, which has `&mut` access; whatever
-        // ended this borrow before it (the end of a scope, a thread join, an `Arc`'s last
-        // release) already orders every change made through the borrow before that read. The
-        // read-modify-write cannot lose an update whatever the ordering.
-        mutex.guards.fetch_add(1, Ordering::Relaxed);
+        // A plain load and store, not a read-modify-write: every change of the count is made
+        // by the thread that holds the mutex (here, just after locking; in `drop`, just before
+        // unlocking), so the mutex's own acquire and release order the changes one after
+        // another and none can be lost. Relaxed: the count is only read in `Mutex::drop`, which
+        // has `&mut` access; whatever ended this borrow before it (the end of a scope, a thread
+        // join, an `Arc`'s last release) already orders every change before that read. (A
+        // locked read-modify-write here cost about a tenth of an uncontended lock and unlock.)
+        let count = mutex.guards.load(Ordering::Relaxed);
+        mutex.guards.store(count + 1, Ordering::Relaxed);
         Self {
             mutex,
             _not_send: PhantomData,
@@ -167,10 +171,16 @@ impl<R: ?Sized, T> Drop for MutexGuard<'_, R, T> {
         // mutex is then still on the list, which glibc and the kernel follow into it, so the
         // count stays raised: `Mutex::drop` then keeps the mapping for the life of the process
         // (a leak, the safe direction). No assertion: the failure comes from a peer's bytes.
-        if self.mutex.raw.unlock().is_ok() {
-            // After the unlock took the mutex off this thread's robust list: from here the
-            // mapping may go. Relaxed: see `new` and `Mutex::drop`.
-            self.mutex.guards.fetch_sub(1, Ordering::Relaxed);
+        //
+        // The count is lowered while the mutex is still held (see `new` for why that keeps it
+        // exact), and raised again if the unlock fails. Nothing can drop the `Mutex` between
+        // the two steps: this guard borrows it.
+        let count = self.mutex.guards.load(Ordering::Relaxed);
+        self.mutex.guards.store(count - 1, Ordering::Relaxed);
+        if self.mutex.raw.unlock().is_err() {
+            // A read-modify-write: after a failed unlock the mutex may no longer exclude other
+            // threads of this process (its word was overwritten), so their changes may race.
+            self.mutex.guards.fetch_add(1, Ordering::Relaxed);
         }
     }
 }
