@@ -29,15 +29,30 @@ const SLOT: SlotType = SlotType::new("condvar", *b"CND1", 4, 4);
 ///
 /// # Spurious wakeups
 ///
-/// A wait may return without a notification (a signal, a notification meant for an earlier
-/// waiter, the counter wrapping around after 2³² notifications); check the condition again, or
-/// use [`wait_while`](Self::wait_while).
+/// A wait may return without a notification (a notification meant for an earlier waiter, the
+/// counter wrapping around after 2³² notifications); check the condition again, or use
+/// [`wait_while`](Self::wait_while) and its timed twins. A signal handler does not end a wait:
+/// `EINTR` sends the waiter back to sleep, for the time left.
 ///
 /// # Crash behaviour
 ///
 /// A waiter that dies while asleep is gone from the futex; one that dies after relocking holds
 /// the mutex, and the next locker gets [`LockError::OwnerDied`]. Each wait relocks with the
 /// mutex's own rules, so a wait may also return [`LockError::OwnerDied`].
+///
+/// **A [`notify_one`](Self::notify_one) can be lost.** The futex wakes one sleeper; if that
+/// waiter is killed before it relocks, nobody else is woken, and the others sleep on. Where a
+/// waiter may be killed, use [`notify_all`](Self::notify_all), or wait with a timeout and
+/// check the condition (the `_while` forms do).
+///
+/// # Waiting with an owner-died guard
+///
+/// A wait unlocks the mutex by dropping the guard. Waiting with the guard of a
+/// [`LockError::OwnerDied`] that was not yet [marked
+/// consistent](super::MutexGuard::mark_consistent) therefore unlocks it unrepaired, which makes
+/// the mutex not recoverable for every process: the relock fails with
+/// [`CorruptSharedState`](ErrorKind::CorruptSharedState). Repair the data and mark it
+/// consistent before waiting.
 ///
 /// # Examples
 ///
@@ -95,14 +110,16 @@ impl<'r> Condvar<'r> {
     /// ```
     pub const FOOTPRINT: usize = SLOT.footprint();
 
-    /// Places a new condition variable at `offset` of `region`, a multiple of 8 (or of `T`'s alignment when that is larger:
-    /// [`SlotType::offset_align`](crate::slot::SlotType::offset_align)).
+    /// Places a new condition variable at `offset` of `region`, a multiple of 8
+    /// ([`SlotType::offset_align`](crate::slot::SlotType::offset_align)).
     ///
     /// # Errors
     ///
-    /// - [`InvalidArgument`](ErrorKind::InvalidArgument): the offset is not a multiple of the slot's alignment,
-    ///   or [`FOOTPRINT`](Self::FOOTPRINT) bytes do not fit there.
-    /// - [`AlreadyExists`](ErrorKind::AlreadyExists): something was placed there already.
+    /// - [`InvalidArgument`](ErrorKind::InvalidArgument): the offset is not a multiple of the
+    ///   slot's alignment, or [`FOOTPRINT`](Self::FOOTPRINT) bytes do not fit there.
+    /// - [`AlreadyExists`](ErrorKind::AlreadyExists): something was placed there already, or
+    ///   is being placed (also by a process that died doing it: openers then get
+    ///   [`PeerGone`](ErrorKind::PeerGone)).
     ///
     /// # Examples
     ///
@@ -125,7 +142,10 @@ impl<'r> Condvar<'r> {
     /// # Errors
     ///
     /// - [`InvalidArgument`](ErrorKind::InvalidArgument): the slot does not fit at `offset`.
-    /// - [`WouldBlock`](ErrorKind::WouldBlock): nothing is initialised there (yet).
+    /// - [`WouldBlock`](ErrorKind::WouldBlock): nothing is initialised there (yet), or a live
+    ///   process is initialising it.
+    /// - [`PeerGone`](ErrorKind::PeerGone): the process that claimed the slot died before
+    ///   publishing it; it will never be ready.
     /// - [`CorruptSharedState`](ErrorKind::CorruptSharedState): something else is there.
     ///
     /// # Examples
@@ -154,7 +174,11 @@ impl<'r> Condvar<'r> {
     /// # Errors
     ///
     /// Those of [`Mutex::lock`](super::Mutex::lock), from relocking: the mutex is held again
-    /// on [`LockError::OwnerDied`] and not held on [`LockError::Failed`].
+    /// on [`LockError::OwnerDied`] and not held on [`LockError::Failed`]:
+    /// [`CorruptSharedState`](ErrorKind::CorruptSharedState) when the mutex is not recoverable
+    /// (see [waiting with an owner-died guard](Self#waiting-with-an-owner-died-guard)). The
+    /// sleep itself has no error: `FUTEX_WAIT` fails only for a bad address, which a
+    /// region's aligned word is not, and `EINTR` is retried.
     ///
     /// # Examples
     ///
@@ -172,7 +196,13 @@ impl<'r> Condvar<'r> {
             .map(|(guard, _)| guard)
     }
 
-    /// [`wait`](Self::wait), for at most `timeout`.
+    /// [`wait`](Self::wait), sleeping for at most `timeout`.
+    ///
+    /// The timeout bounds the sleep, not the relock: once woken or out of time, the wait
+    /// relocks the mutex as [`Mutex::lock`](super::Mutex::lock) does, without a bound, so a
+    /// live process that holds the mutex and never unlocks it keeps this call waiting (a dead
+    /// one is detected: [`LockError::OwnerDied`]). A signal handler does not end the sleep;
+    /// it sleeps again for the time left.
     ///
     /// # Errors
     ///
@@ -201,7 +231,8 @@ impl<'r> Condvar<'r> {
         self.wait_until(guard, Deadline::after(timeout).instant())
     }
 
-    /// [`wait`](Self::wait), until `deadline` at most.
+    /// [`wait`](Self::wait), sleeping until `deadline` at most; the relock that follows has
+    /// no bound (see [`wait_timeout`](Self::wait_timeout)).
     ///
     /// # Errors
     ///
@@ -249,6 +280,74 @@ impl<'r> Condvar<'r> {
             guard = self.wait(guard)?;
         }
         Ok(guard)
+    }
+
+    /// Waits while `condition` holds for a copy of the guarded value, sleeping for at most
+    /// `timeout` in all: each wakeup sleeps again only for the time left. Returns the guard and
+    /// whether the time ran out with the condition still true.
+    ///
+    /// As with [`wait_timeout`](Self::wait_timeout), the relocks have no bound.
+    ///
+    /// # Errors
+    ///
+    /// As [`wait_while`](Self::wait_while).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use ipc_shm::sync::{Condvar, Mutex};
+    ///
+    /// let region = std::sync::Arc::new(ipc_shm::AnonymousRegion::new(4096)?);
+    /// let mutex = Mutex::init(&region, 0, 0_u32)?;
+    /// let sut = Condvar::init(&*region, 128)?;
+    /// let timeout = Duration::from_millis(10);
+    /// let (guard, result) = sut.wait_timeout_while(mutex.lock()?, timeout, |&v| v == 0)?;
+    /// assert!(result.timed_out() && guard.get() == 0); // nobody changed it
+    /// let (_guard, result) = sut.wait_timeout_while(guard, timeout, |&v| v == 1)?;
+    /// assert!(!result.timed_out()); // false at once: no wait
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn wait_timeout_while<'a, R: SharedRegion + ?Sized, T: Pod>(
+        &self,
+        guard: MutexGuard<'a, R, T>,
+        timeout: Duration,
+        condition: impl FnMut(&T) -> bool,
+    ) -> LockResult<(MutexGuard<'a, R, T>, WaitTimeoutResult)> {
+        self.wait_while_until(guard, Deadline::after(timeout).instant(), condition)
+    }
+
+    /// Waits while `condition` holds for a copy of the guarded value, sleeping until
+    /// `deadline` at most. Returns the guard and whether the deadline passed with the
+    /// condition still true.
+    ///
+    /// As with [`wait_deadline`](Self::wait_deadline), the relocks have no bound.
+    ///
+    /// # Errors
+    ///
+    /// As [`wait_while`](Self::wait_while).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use ipc_shm::sync::{Condvar, Mutex};
+    ///
+    /// let region = std::sync::Arc::new(ipc_shm::AnonymousRegion::new(4096)?);
+    /// let mutex = Mutex::init(&region, 0, 0_u32)?;
+    /// let sut = Condvar::init(&*region, 128)?;
+    /// let deadline = Instant::now() + Duration::from_millis(10);
+    /// let (guard, result) = sut.wait_while_deadline(mutex.lock()?, deadline, |&v| v == 0)?;
+    /// assert!(result.timed_out() && Instant::now() >= deadline && guard.get() == 0);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn wait_while_deadline<'a, R: SharedRegion + ?Sized, T: Pod>(
+        &self,
+        guard: MutexGuard<'a, R, T>,
+        deadline: Instant,
+        condition: impl FnMut(&T) -> bool,
+    ) -> LockResult<(MutexGuard<'a, R, T>, WaitTimeoutResult)> {
+        self.wait_while_until(guard, Some(deadline), condition)
     }
 
     /// Wakes one waiter, if any. Call it after changing the condition under the mutex (while
@@ -304,6 +403,25 @@ impl<'r> Condvar<'r> {
         debug_assert!(woken.is_ok(), "FUTEX_WAKE: {woken:?}");
     }
 
+    /// The `_while` forms: waits until `condition` is false or `deadline` (`None`: never)
+    /// passes, each sleep for the time left.
+    fn wait_while_until<'a, R: SharedRegion + ?Sized, T: Pod>(
+        &self,
+        mut guard: MutexGuard<'a, R, T>,
+        deadline: Option<Instant>,
+        mut condition: impl FnMut(&T) -> bool,
+    ) -> LockResult<(MutexGuard<'a, R, T>, WaitTimeoutResult)> {
+        loop {
+            if !condition(&guard.get()) {
+                return Ok((guard, WaitTimeoutResult(false)));
+            }
+            if deadline.is_some_and(|at| Instant::now() >= at) {
+                return Ok((guard, WaitTimeoutResult(true)));
+            }
+            (guard, _) = self.wait_until(guard, deadline)?;
+        }
+    }
+
     fn wait_until<'a, R: SharedRegion + ?Sized, T: Pod>(
         &self,
         guard: MutexGuard<'a, R, T>,
@@ -316,19 +434,28 @@ impl<'r> Condvar<'r> {
         // below raises it again for the guard it returns (also on owner-died), so a wait leaves
         // the count as it found it, and a failed relock leaves it one lower, with no guard.
         drop(guard);
-        let timeout = deadline.map(|at| at.saturating_duration_since(Instant::now()));
-        let timed_out = match futex::wait(self.seq, seen, timeout) {
-            Err(Errno::TIMEDOUT) => true,
-            // Woken, the counter moved already (`EAGAIN`), or a signal (`EINTR`, a spurious
-            // wakeup by the rules above); a deadline already passed counts as timed out. The
-            // other errors (`EFAULT`, `EINVAL`) need a bad address, which a region's aligned
-            // word is not; they too would only make a spurious wakeup.
-            result => {
-                debug_assert!(
-                    matches!(result, Ok(()) | Err(Errno::AGAIN | Errno::INTR)),
-                    "FUTEX_WAIT: {result:?}"
-                );
-                timeout == Some(Duration::ZERO)
+        let timed_out = loop {
+            let timeout = deadline.map(|at| at.saturating_duration_since(Instant::now()));
+            if timeout == Some(Duration::ZERO) {
+                break true;
+            }
+            match futex::wait(self.seq, seen, timeout) {
+                Err(Errno::TIMEDOUT) => break true,
+                // A signal handler ran (futex(2): "EINTR The operation was interrupted by a
+                // signal"): sleep again for the time left, on the same `seen`. Nothing is
+                // lost: a notification meanwhile moved the counter, so the next FUTEX_WAIT
+                // returns at once with `EAGAIN`.
+                Err(Errno::INTR) => continue,
+                // Woken, or the counter moved already (`EAGAIN`). The other errors (`EFAULT`,
+                // `EINVAL`) need a bad address, which a region's aligned word is not; they
+                // would only make a spurious wakeup.
+                result => {
+                    debug_assert!(
+                        matches!(result, Ok(()) | Err(Errno::AGAIN)),
+                        "FUTEX_WAIT: {result:?}"
+                    );
+                    break false;
+                }
             }
         };
         match mutex.lock() {

@@ -12,11 +12,25 @@
 //! alive (see [`Mutex`'s leaks](Mutex#leaks)). [`Condvar`] and [`RwLock`] are on no such list
 //! and borrow the region.
 //!
-//! | | crash of a holder | timed forms |
+//! | | a process dies holding or waiting for it | timed forms |
 //! |---|---|---|
-//! | [`Mutex`] | detected: the next locker gets [`LockError::OwnerDied`] | `CLOCK_MONOTONIC` |
-//! | [`Condvar`] | a dead waiter leaves nothing behind | relative futex timeout |
-//! | [`RwLock`] | **not** detected: the lock stays held; timed forms return `TimedOut` | `CLOCK_MONOTONIC` |
+//! | [`Mutex`] | holding: detected, the next locker gets [`LockError::OwnerDied`]; waiting: harmless | `CLOCK_MONOTONIC` |
+//! | [`Condvar`] | waiting: nothing left behind (a [`notify_one`](Condvar::notify_one) it took is lost) | relative futex timeout, the time left after a signal |
+//! | [`RwLock`] | holding **or waiting**: **not** detected, the lock stays held for good; timed forms return `TimedOut` | `CLOCK_MONOTONIC` |
+//!
+//! # Trust
+//!
+//! These objects are only as safe as the peers that share their region. A robust pthread
+//! mutex keeps pointers inside the shared object (`__list.__prev`/`__next`, the links of the
+//! owning thread's robust list) that glibc follows and writes through when the mutex is locked
+//! and unlocked, and a pthread rwlock keeps glibc's bookkeeping in the shared words too; a
+//! process that can write the region can corrupt them, and through the robust-list links make
+//! glibc write into this process's memory. So every process that can write a region holding
+//! these objects must be trusted not to corrupt them: the same trust as sharing an address
+//! space. Regions are created `0o600` and checked for their owner on open by default, which
+//! makes that the same-user boundary; widening the permissions widens it. (The
+//! [`Condvar`]'s counter holds no pointer: a peer can only make its waits wake or sleep
+//! wrongly.) See [`Mutex`'s trust section](Mutex#trust).
 
 mod condvar;
 mod lock_error;

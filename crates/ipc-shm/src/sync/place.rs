@@ -29,7 +29,10 @@ pub(crate) fn errno_error<R: SharedRegion + ?Sized>(
 ) -> Error {
     let kind = match errno {
         Errno::TIMEDOUT => ErrorKind::TimedOut,
-        Errno::BUSY | Errno::AGAIN => ErrorKind::WouldBlock,
+        // Only the `try_` forms return `EBUSY`; `EAGAIN` is a count at its maximum (an
+        // rwlock's readers), which no form of a call turns into "held, try again".
+        Errno::BUSY => ErrorKind::WouldBlock,
+        Errno::AGAIN => ErrorKind::LimitReached,
         Errno::NOTRECOVERABLE => ErrorKind::CorruptSharedState,
         Errno::DEADLK => ErrorKind::InvalidArgument,
         Errno::PERM => ErrorKind::PermissionDenied,
@@ -45,7 +48,10 @@ pub(crate) fn errno_error<R: SharedRegion + ?Sized>(
             "the {what} at offset {offset} is held by this thread already; waiting for it \
              would deadlock"
         ),
-        Errno::BUSY | Errno::AGAIN => format!("the {what} at offset {offset} is held"),
+        Errno::BUSY => format!("the {what} at offset {offset} is held"),
+        Errno::AGAIN => {
+            format!("the {what} at offset {offset} has as many holders as the C library can count")
+        }
         Errno::TIMEDOUT => format!("the {what} at offset {offset} was held until the deadline"),
         _ => format!("the {what} at offset {offset}"),
     };
@@ -154,10 +160,27 @@ mod tests {
     }
 
     #[test]
+    fn a_held_lock_would_block_and_a_full_reader_count_is_a_limit() {
+        let region = crate::AnonymousRegion::new(4096).unwrap();
+        let busy = errno_error(
+            &region,
+            "pthread_rwlock_tryrdlock",
+            "rwlock",
+            0,
+            Errno::BUSY,
+        );
+        assert_eq!(busy.kind(), ErrorKind::WouldBlock);
+        let full = errno_error(&region, "pthread_rwlock_rdlock", "rwlock", 0, Errno::AGAIN);
+        assert_eq!(full.kind(), ErrorKind::LimitReached);
+        assert_eq!(full.operation(), "pthread_rwlock_rdlock");
+    }
+
+    #[test]
     fn a_monotonic_deadline_lies_ahead_by_the_time_left() {
         let now = clock_gettime(ClockId::Monotonic);
         let at = monotonic(Instant::now() + std::time::Duration::from_secs(2));
-        assert!(at.tv_sec > now.tv_sec && at.tv_sec <= now.tv_sec + 3);
+        // Only a lower bound: a loaded machine may take any time between the two readings.
+        assert!(at.tv_sec > now.tv_sec);
         assert!((0..1_000_000_000).contains(&at.tv_nsec));
     }
 }

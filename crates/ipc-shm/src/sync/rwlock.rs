@@ -7,12 +7,16 @@ use std::time::{Duration, Instant};
 use bytemuck::Pod;
 #[cfg(doc)]
 use ipc_core::ErrorKind;
-use ipc_core::{Deadline, Result, SharedRegion};
+use ipc_core::{Deadline, Limit, LimitScope, Result, SharedRegion};
 use rustix::io::Errno;
 
 use super::place::{Data, aligned_ptr, errno_error, monotonic};
 use crate::slot::{Slot, SlotType};
 use crate::sys::pthread::{self, RWLOCK_ALIGN, RWLOCK_LEN, RawRwLock};
+
+/// The limit behind `EAGAIN` from a read lock: glibc counts readers in the bits of one
+/// 32-bit word below its `PTHREAD_RWLOCK_READER_OVERFLOW` bit.
+const READER_LIMIT: &str = "readers of one pthread_rwlock_t (glibc PTHREAD_RWLOCK_READER_OVERFLOW)";
 
 /// A read-write lock in a shared region guarding a plain-old-data `T` beside it: many readers
 /// or one writer, across processes (glibc's `pthread_rwlock_t`, `PTHREAD_PROCESS_SHARED`,
@@ -24,11 +28,21 @@ use crate::sys::pthread::{self, RWLOCK_ALIGN, RWLOCK_LEN, RawRwLock};
 /// # Crash behaviour
 ///
 /// **Not robust.** glibc's read-write lock has no robust mode: a process that dies holding it
-/// (reading or writing) leaves it held for good. [`read`](Self::read) and
-/// [`write`](Self::write) then wait forever; the timed forms
+/// (reading or writing) **or waiting for it** leaves it held for good. A waiter counts because
+/// glibc hands the lock over to waiters in the lock's own words: a writer killed while blocked
+/// behind a reader is made the owner when that reader unlocks, and a reader killed while
+/// blocked behind a writer is counted as a reader when that writer unlocks, so readers still
+/// share the lock but no writer gets it again (glibc 2.36; the crate's tests
+/// `a_writer_killed_while_waiting_…` and `a_reader_killed_while_waiting_…` show both). Nothing
+/// records which process that is, so nobody can undo it.
+///
+/// [`read`](Self::read) and [`write`](Self::write) then wait forever; the timed forms
 /// ([`read_timeout`](Self::read_timeout), [`write_timeout`](Self::write_timeout) and their
-/// `_deadline` twins) return [`TimedOut`](ErrorKind::TimedOut) and never hang. Use the timed
-/// forms wherever a peer may crash, or a [`Mutex`](super::Mutex), which detects dead owners.
+/// `_deadline` twins) return [`TimedOut`](ErrorKind::TimedOut) and never hang. That bounds
+/// the caller's wait; it does not protect the lock: a peer killed *inside* a timed form wedges
+/// it as surely as one killed holding it. Where a peer may be killed, use a
+/// [`Mutex`](super::Mutex), which detects dead owners, or treat a `TimedOut` here as "the lock
+/// may be lost" and rebuild it (a new region) rather than retry for ever.
 ///
 /// # Threads
 ///
@@ -98,15 +112,21 @@ impl<'r, R: SharedRegion + ?Sized, T: Pod> RwLock<'r, R, T> {
     /// ```
     pub const FOOTPRINT: usize = Self::SLOT.footprint();
 
-    /// Places a new lock guarding `initial` at `offset` of `region`, a multiple of 8 (or of `T`'s alignment when that is larger:
+    /// Places a new lock guarding `initial` at `offset` of `region`, a multiple of 8 (or of
+    /// `T`'s alignment when that is larger:
     /// [`SlotType::offset_align`](crate::slot::SlotType::offset_align)).
     ///
     /// # Errors
     ///
-    /// - [`InvalidArgument`](ErrorKind::InvalidArgument): the offset is not a multiple of the slot's alignment,
-    ///   or [`FOOTPRINT`](Self::FOOTPRINT) bytes do not fit there.
-    /// - [`AlreadyExists`](ErrorKind::AlreadyExists): something was placed there already.
-    /// - [`Other`](ErrorKind::Other): `pthread_rwlock_init` failed.
+    /// - [`InvalidArgument`](ErrorKind::InvalidArgument): the offset is not a multiple of the
+    ///   slot's alignment, or [`FOOTPRINT`](Self::FOOTPRINT) bytes do not fit there.
+    /// - [`AlreadyExists`](ErrorKind::AlreadyExists): something was placed there already, or
+    ///   is being placed (also by a process that died doing it: openers then get
+    ///   [`PeerGone`](ErrorKind::PeerGone)).
+    /// - `pthread_rwlock_init` failing, by its errno: [`LimitReached`](ErrorKind::LimitReached)
+    ///   (`EAGAIN`), [`PermissionDenied`](ErrorKind::PermissionDenied) (`EPERM`),
+    ///   [`InvalidArgument`](ErrorKind::InvalidArgument) (`EINVAL`) or
+    ///   [`Other`](ErrorKind::Other) (`ENOMEM`). glibc's never fails; POSIX allows these.
     ///
     /// # Examples
     ///
@@ -125,8 +145,9 @@ impl<'r, R: SharedRegion + ?Sized, T: Pod> RwLock<'r, R, T> {
             // other thread or process uses these bytes until the slot is published.
             #[allow(unsafe_code, reason = "initialising a pthread rwlock in the region")]
             let initialised = unsafe { pthread::init_rwlock(ptr) };
-            initialised
-                .map_err(|errno| errno_error(region, "rwlock::init", "rwlock", offset, errno))?;
+            initialised.map_err(|errno| {
+                errno_error(region, "pthread_rwlock_init", "rwlock", offset, errno)
+            })?;
             Data::<T>::new(region, body + Self::DATA_OFFSET)?.store(&initial);
             Ok(())
         })?;
@@ -139,7 +160,10 @@ impl<'r, R: SharedRegion + ?Sized, T: Pod> RwLock<'r, R, T> {
     /// # Errors
     ///
     /// - [`InvalidArgument`](ErrorKind::InvalidArgument): the slot does not fit at `offset`.
-    /// - [`WouldBlock`](ErrorKind::WouldBlock): nothing is initialised there (yet).
+    /// - [`WouldBlock`](ErrorKind::WouldBlock): nothing is initialised there (yet), or a live
+    ///   process is initialising it.
+    /// - [`PeerGone`](ErrorKind::PeerGone): the process that claimed the slot died before
+    ///   publishing it; it will never be ready.
     /// - [`CorruptSharedState`](ErrorKind::CorruptSharedState): something else is there.
     ///
     /// # Examples
@@ -174,12 +198,19 @@ impl<'r, R: SharedRegion + ?Sized, T: Pod> RwLock<'r, R, T> {
     }
 
     /// Takes a shared (read) lock, waiting as long as it takes: forever if a process died
-    /// holding the write lock (see the type's `# Crash behaviour`).
+    /// holding or waiting for the write lock (see the type's `# Crash behaviour`).
     ///
     /// # Errors
     ///
-    /// [`InvalidArgument`](ErrorKind::InvalidArgument): this thread holds the write lock;
-    /// [`WouldBlock`](ErrorKind::WouldBlock): the maximum number of readers is reached.
+    /// - [`InvalidArgument`](ErrorKind::InvalidArgument): this thread holds the write lock
+    ///   (`EDEADLK`).
+    /// - [`LimitReached`](ErrorKind::LimitReached): as many readers hold it as glibc counts
+    ///   (`EAGAIN`); the error's [`limit`](ipc_core::Error::limit) names that fixed limit.
+    ///
+    /// # Signals
+    ///
+    /// `pthread_rwlock_rdlock` never fails with `EINTR`; a signal handler runs and the wait
+    /// resumes (also in the timed forms, for the time left).
     ///
     /// # Examples
     ///
@@ -191,15 +222,15 @@ impl<'r, R: SharedRegion + ?Sized, T: Pod> RwLock<'r, R, T> {
     /// ```
     #[doc(alias = "pthread_rwlock_rdlock")]
     pub fn read(&self) -> Result<RwLockReadGuard<'_, 'r, R, T>> {
-        self.finish_read("rwlock::read", self.raw.read(false))
+        self.finish_read("pthread_rwlock_rdlock", self.raw.read(false))
     }
 
     /// Takes a shared lock if no writer holds it or waits for it.
     ///
     /// # Errors
     ///
-    /// As [`read`](Self::read), and [`WouldBlock`](ErrorKind::WouldBlock) when it cannot be
-    /// taken now.
+    /// As [`read`](Self::read), and [`WouldBlock`](ErrorKind::WouldBlock) (`EBUSY`) when a
+    /// writer holds it or waits for it; only the `try_` forms return `WouldBlock`.
     ///
     /// # Examples
     ///
@@ -212,15 +243,15 @@ impl<'r, R: SharedRegion + ?Sized, T: Pod> RwLock<'r, R, T> {
     /// ```
     #[doc(alias = "pthread_rwlock_tryrdlock")]
     pub fn try_read(&self) -> Result<RwLockReadGuard<'_, 'r, R, T>> {
-        self.finish_read("rwlock::try_read", self.raw.read(true))
+        self.finish_read("pthread_rwlock_tryrdlock", self.raw.read(true))
     }
 
     /// Takes a shared lock, waiting at most `timeout`; returns even when a dead process holds
-    /// the lock.
+    /// the lock or died waiting for it.
     ///
     /// # Errors
     ///
-    /// As [`read`](Self::read), and [`TimedOut`](ErrorKind::TimedOut).
+    /// As [`read`](Self::read), and [`TimedOut`](ErrorKind::TimedOut) (`ETIMEDOUT`).
     ///
     /// # Examples
     ///
@@ -256,17 +287,23 @@ impl<'r, R: SharedRegion + ?Sized, T: Pod> RwLock<'r, R, T> {
     /// ```
     pub fn read_deadline(&self, deadline: Instant) -> Result<RwLockReadGuard<'_, 'r, R, T>> {
         self.finish_read(
-            "rwlock::read_deadline",
+            "pthread_rwlock_clockrdlock",
             self.raw.read_until(monotonic(deadline)),
         )
     }
 
     /// Takes the exclusive (write) lock, waiting as long as it takes: forever if a process
-    /// died holding the lock (see the type's `# Crash behaviour`).
+    /// died holding the lock or waiting for it (see the type's `# Crash behaviour`).
     ///
     /// # Errors
     ///
-    /// [`InvalidArgument`](ErrorKind::InvalidArgument): this thread holds the write lock.
+    /// [`InvalidArgument`](ErrorKind::InvalidArgument): this thread holds the write lock
+    /// (`EDEADLK`).
+    ///
+    /// # Signals
+    ///
+    /// `pthread_rwlock_wrlock` never fails with `EINTR`; a signal handler runs and the wait
+    /// resumes (also in the timed forms, for the time left).
     ///
     /// # Examples
     ///
@@ -279,14 +316,15 @@ impl<'r, R: SharedRegion + ?Sized, T: Pod> RwLock<'r, R, T> {
     /// ```
     #[doc(alias = "pthread_rwlock_wrlock")]
     pub fn write(&self) -> Result<RwLockWriteGuard<'_, 'r, R, T>> {
-        self.finish_write("rwlock::write", self.raw.write(false))
+        self.finish_write("pthread_rwlock_wrlock", self.raw.write(false))
     }
 
     /// Takes the exclusive lock if nobody holds the lock.
     ///
     /// # Errors
     ///
-    /// As [`write`](Self::write), and [`WouldBlock`](ErrorKind::WouldBlock) when it is held.
+    /// As [`write`](Self::write), and [`WouldBlock`](ErrorKind::WouldBlock) (`EBUSY`) when it
+    /// is held.
     ///
     /// # Examples
     ///
@@ -299,15 +337,15 @@ impl<'r, R: SharedRegion + ?Sized, T: Pod> RwLock<'r, R, T> {
     /// ```
     #[doc(alias = "pthread_rwlock_trywrlock")]
     pub fn try_write(&self) -> Result<RwLockWriteGuard<'_, 'r, R, T>> {
-        self.finish_write("rwlock::try_write", self.raw.write(true))
+        self.finish_write("pthread_rwlock_trywrlock", self.raw.write(true))
     }
 
     /// Takes the exclusive lock, waiting at most `timeout`; returns even when a dead process
-    /// holds the lock.
+    /// holds the lock or died waiting for it.
     ///
     /// # Errors
     ///
-    /// As [`write`](Self::write), and [`TimedOut`](ErrorKind::TimedOut).
+    /// As [`write`](Self::write), and [`TimedOut`](ErrorKind::TimedOut) (`ETIMEDOUT`).
     ///
     /// # Examples
     ///
@@ -345,7 +383,7 @@ impl<'r, R: SharedRegion + ?Sized, T: Pod> RwLock<'r, R, T> {
     /// ```
     pub fn write_deadline(&self, deadline: Instant) -> Result<RwLockWriteGuard<'_, 'r, R, T>> {
         self.finish_write(
-            "rwlock::write_deadline",
+            "pthread_rwlock_clockwrlock",
             self.raw.write_until(monotonic(deadline)),
         )
     }
@@ -368,8 +406,16 @@ impl<'r, R: SharedRegion + ?Sized, T: Pod> RwLock<'r, R, T> {
         operation: &'static str,
         locked: std::result::Result<(), Errno>,
     ) -> Result<RwLockReadGuard<'_, 'r, R, T>> {
-        locked
-            .map_err(|errno| errno_error(self.region, operation, "rwlock", self.offset, errno))?;
+        locked.map_err(|errno| {
+            let err = errno_error(self.region, operation, "rwlock", self.offset, errno);
+            if errno == Errno::AGAIN {
+                // pthread_rwlock_rdlock(3p): "[EAGAIN] The read lock could not be acquired
+                // because the maximum number of read locks for rwlock has been exceeded."
+                err.with_limit(Limit::new(READER_LIMIT, LimitScope::Fixed))
+            } else {
+                err
+            }
+        })?;
         Ok(RwLockReadGuard {
             lock: self,
             _not_send: PhantomData,

@@ -14,7 +14,9 @@ use rustix::thread::futex;
 /// `FUTEX_WAIT`: sleeps while `*word == expected`, at most `timeout` (measured on
 /// `CLOCK_MONOTONIC`, as futex(2) says of `FUTEX_WAIT`'s relative timeout).
 ///
-/// `Err(AGAIN)`: the word had changed; `Err(TIMEDOUT)`; `Err(INTR)`: a signal arrived.
+/// `Err(AGAIN)`: the word had changed; `Err(TIMEDOUT)`; `Err(INTR)`: a signal handler ran
+/// (the kernel does not restart a timed `FUTEX_WAIT`, even under `SA_RESTART`), which the
+/// caller retries with the time left.
 pub(crate) fn wait(
     word: &AtomicU32,
     expected: u32,

@@ -3,6 +3,7 @@
 
 mod access;
 mod anonymous;
+mod asleep;
 mod condvar;
 mod conformance;
 mod file;
