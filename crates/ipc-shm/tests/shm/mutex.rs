@@ -6,6 +6,7 @@
 //! included) and every repair accounted for exactly; and a forgotten guard
 //! whose region is dropped, which leaves the region mapped for glibc's robust list.
 
+use crate::asleep::wait_until_asleep;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -57,42 +58,6 @@ impl TestRegion {
 
 pub(crate) fn spawn(builder: ChildBuilder) -> Child {
     SpawnLock::lock().spawn(builder)
-}
-
-/// Waits until every thread of `child` sleeps (state `S` in `/proc/<pid>/task/*/stat`): after a
-/// report sent just before a blocking call, the child is then blocked in it. Polls, for at
-/// most [`PATIENCE`].
-///
-/// # Panics
-///
-/// If that does not happen within [`PATIENCE`], or the child has exited.
-pub(crate) fn wait_until_asleep(child: &Child) {
-    let tasks = format!("/proc/{}/task", child.pid());
-    let start = Instant::now();
-    loop {
-        let states: Vec<char> = std::fs::read_dir(&tasks)
-            .unwrap()
-            .map(|task| {
-                let stat = std::fs::read_to_string(task.unwrap().path().join("stat"));
-                // `pid (comm) S ...`: the state follows the last ')', as comm may hold one.
-                stat.ok()
-                    .and_then(|stat| stat.rsplit_once(')')?.1.trim_start().chars().next())
-                    .unwrap_or('?')
-            })
-            .collect();
-        if !states.is_empty() && states.iter().all(|&state| state == 'S') {
-            return;
-        }
-        assert!(
-            !states.iter().any(|&state| state == 'Z' || state == 'X'),
-            "the child exited: {states:?}"
-        );
-        assert!(
-            start.elapsed() < PATIENCE,
-            "the child never slept: {states:?}"
-        );
-        thread::sleep(Duration::from_millis(1));
-    }
 }
 
 pub(crate) fn park_forever() -> ! {
@@ -373,7 +338,7 @@ fn a_process_blocked_in_lock_wakes_when_the_owner_is_killed() {
     let mut waiter = spawn(region.child("lock"));
     waiter.expect_report("waiting", PATIENCE);
     // The owner dies only once the waiter sleeps in `lock` (every thread of it asleep).
-    wait_until_asleep(&waiter);
+    wait_until_asleep(&waiter, PATIENCE);
     holder.kill();
     waiter.expect_report("owner-died", PATIENCE);
     waiter.expect_success(PATIENCE);
