@@ -24,9 +24,17 @@
 //! # Crash behaviour
 //!
 //! POSIX semaphores have no undo: a count taken by a process that dies before posting it back
-//! is never given back. A waiter that dies leaves nothing behind, so it cannot wedge the
-//! semaphore for others. Where a dead holder's count must return, use a System V semaphore
-//! with `SEM_UNDO`, or a robust mutex.
+//! is never given back. A waiter that dies takes no count and cannot wedge the semaphore for
+//! others; glibc does leave it counted as a waiter in the `sem_t`, which only costs every
+//! later `post` a `FUTEX_WAKE` system call. Where a dead holder's count must return, use a
+//! System V semaphore with `SEM_UNDO`, or a robust mutex.
+//!
+//! # Trust
+//!
+//! A process that can write a semaphore can corrupt it, and glibc may then abort the process
+//! that waits on it; a named semaphore's file can also be truncated under its mapping
+//! (`SIGBUS`). The default mode `0o600` and the owner check keep both to the same user; see
+//! the `# Trust` and `# SIGBUS` sections of [`Semaphore`] and [`RegionSemaphore`].
 //!
 //! # Dependencies
 //!

@@ -41,7 +41,18 @@ pub const SEMAPHORE_SLOT: SlotType = SlotType::new("semaphore", *b"SEM1", SEM_SI
 /// # Crash behaviour
 ///
 /// As for named semaphores, POSIX has no undo: a count taken by a process that dies stays
-/// taken.
+/// taken, and a process killed while it waits stays counted as a waiter in the `sem_t`
+/// (harmless; every later `post` then makes a `FUTEX_WAKE` system call).
+///
+/// # Trust
+///
+/// Every process that may write the region can change the count at will, and one that writes
+/// garbage into the `sem_t` makes the C library misbehave: wrong counts, lost wake-ups, or
+/// (glibc 2.36, checked) the process aborted with "The futex facility returned an unexpected
+/// error code". Place a semaphore only in a region shared with processes trusted not to
+/// corrupt it; the regions of `ipc-shm` are `0o600` and owner-checked by default, which keeps
+/// it to the same user. A region that can shrink under its mapping has the `SIGBUS` window
+/// that [`ipc_shm::sigbus`] describes.
 ///
 /// # Destruction
 ///
@@ -96,8 +107,9 @@ impl<'r, R: SharedRegion + ?Sized> RegionSemaphore<'r, R> {
     /// - [`InvalidArgument`](ErrorKind::InvalidArgument) when `offset` is not a multiple of 8,
     ///   the slot does not fit in the region, or `initial` is more than
     ///   [`SEM_VALUE_MAX`](crate::SEM_VALUE_MAX).
-    /// - [`AlreadyExists`](ErrorKind::AlreadyExists) when the slot is initialised (or being
-    ///   initialised) already.
+    /// - [`AlreadyExists`](ErrorKind::AlreadyExists) when the slot is initialised already, is
+    ///   being initialised, was claimed by an initialiser that died before it finished (the
+    ///   slot can never be initialised again), or holds something else; the detail says which.
     ///
     /// # Examples
     ///
@@ -117,7 +129,7 @@ impl<'r, R: SharedRegion + ?Sized> RegionSemaphore<'r, R> {
         ops::check_initial("sem_init", initial, object)?;
         let mut sem = None;
         Slot::init(region, offset, SEMAPHORE_SLOT, |region, body| {
-            let ptr = body_ptr(region, body)?;
+            let ptr = body_ptr(region, offset, body, "sem_init")?;
             #[allow(
                 unsafe_code,
                 reason = "sem_init on the body of a slot this call claimed"
@@ -130,8 +142,13 @@ impl<'r, R: SharedRegion + ?Sized> RegionSemaphore<'r, R> {
             init.map_err(|errno| Error::from_errno("sem_init", object(), errno))?;
             sem = Some(ptr);
             Ok(())
+        })
+        .map_err(|err| err.with_object(object()))?;
+        let sem = sem.ok_or_else(|| {
+            Error::new(ErrorKind::Other, "sem_init")
+                .with_object(object())
+                .with_detail("the slot was published without running sem_init")
         })?;
-        let sem = sem.ok_or_else(|| Error::new(ErrorKind::Other, "sem_init"))?;
         Ok(Self {
             region,
             offset,
@@ -146,7 +163,11 @@ impl<'r, R: SharedRegion + ?Sized> RegionSemaphore<'r, R> {
     ///
     /// - [`InvalidArgument`](ErrorKind::InvalidArgument) when `offset` is not a multiple of 8
     ///   or the slot does not fit in the region.
-    /// - [`WouldBlock`](ErrorKind::WouldBlock) when the slot is not initialised yet.
+    /// - [`WouldBlock`](ErrorKind::WouldBlock) when the slot is not initialised yet, or is
+    ///   being initialised by a process that is (or cannot be proven not to be) alive.
+    /// - [`PeerGone`](ErrorKind::PeerGone) when the process that claimed the slot died before
+    ///   it finished initialising: the semaphore will never be ready; remove the region and
+    ///   create it again.
     /// - [`CorruptSharedState`](ErrorKind::CorruptSharedState) when the slot holds something
     ///   else, or its tag is damaged.
     ///
@@ -162,8 +183,9 @@ impl<'r, R: SharedRegion + ?Sized> RegionSemaphore<'r, R> {
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
     pub fn open(region: &'r R, offset: usize) -> Result<Self> {
-        let slot = Slot::open(region, offset, SEMAPHORE_SLOT)?;
-        let sem = body_ptr(region, slot.body_offset())?;
+        let slot = Slot::open(region, offset, SEMAPHORE_SLOT)
+            .map_err(|err| err.with_object(describe(region, offset)))?;
+        let sem = body_ptr(region, offset, slot.body_offset(), "slot::open")?;
         Ok(Self {
             region,
             offset,
@@ -175,8 +197,8 @@ impl<'r, R: SharedRegion + ?Sized> RegionSemaphore<'r, R> {
     ///
     /// # Errors
     ///
-    /// [`InvalidArgument`](ErrorKind::InvalidArgument) if the C library finds the `sem_t`
-    /// invalid (a peer corrupted it).
+    /// - [`InvalidArgument`](ErrorKind::InvalidArgument) if the C library refuses the `sem_t`
+    ///   as invalid. POSIX lets it check; glibc does not ([Trust](Self#trust)).
     ///
     /// # Examples
     ///
@@ -195,7 +217,9 @@ impl<'r, R: SharedRegion + ?Sized> RegionSemaphore<'r, R> {
     ///
     /// # Errors
     ///
-    /// [`WouldBlock`](ErrorKind::WouldBlock) when the value is 0.
+    /// - [`WouldBlock`](ErrorKind::WouldBlock) when the value is 0.
+    /// - [`InvalidArgument`](ErrorKind::InvalidArgument) if the C library refuses the `sem_t`
+    ///   as invalid. POSIX lets it check; glibc does not ([Trust](Self#trust)).
     ///
     /// # Examples
     ///
@@ -214,7 +238,9 @@ impl<'r, R: SharedRegion + ?Sized> RegionSemaphore<'r, R> {
     ///
     /// # Errors
     ///
-    /// [`TimedOut`](ErrorKind::TimedOut) when the value stayed 0 for `timeout`.
+    /// - [`TimedOut`](ErrorKind::TimedOut) when the value stayed 0 for `timeout`.
+    /// - [`InvalidArgument`](ErrorKind::InvalidArgument) if the C library refuses the `sem_t`
+    ///   as invalid. POSIX lets it check; glibc does not ([Trust](Self#trust)).
     ///
     /// # Examples
     ///
@@ -237,7 +263,9 @@ impl<'r, R: SharedRegion + ?Sized> RegionSemaphore<'r, R> {
     ///
     /// # Errors
     ///
-    /// [`TimedOut`](ErrorKind::TimedOut) when the value stayed 0 until `deadline`.
+    /// - [`TimedOut`](ErrorKind::TimedOut) when the value stayed 0 until `deadline`.
+    /// - [`InvalidArgument`](ErrorKind::InvalidArgument) if the C library refuses the `sem_t`
+    ///   as invalid. POSIX lets it check; glibc does not ([Trust](Self#trust)).
     ///
     /// # Examples
     ///
@@ -257,7 +285,9 @@ impl<'r, R: SharedRegion + ?Sized> RegionSemaphore<'r, R> {
     ///
     /// # Errors
     ///
-    /// [`LimitReached`](ErrorKind::LimitReached) at [`SEM_VALUE_MAX`](crate::SEM_VALUE_MAX).
+    /// - [`LimitReached`](ErrorKind::LimitReached) at [`SEM_VALUE_MAX`](crate::SEM_VALUE_MAX).
+    /// - [`InvalidArgument`](ErrorKind::InvalidArgument) if the C library refuses the `sem_t`
+    ///   as invalid. POSIX lets it check; glibc does not ([Trust](Self#trust)).
     ///
     /// # Examples
     ///
@@ -277,8 +307,8 @@ impl<'r, R: SharedRegion + ?Sized> RegionSemaphore<'r, R> {
     ///
     /// # Errors
     ///
-    /// [`InvalidArgument`](ErrorKind::InvalidArgument) if the C library finds the `sem_t`
-    /// invalid.
+    /// - [`InvalidArgument`](ErrorKind::InvalidArgument) if the C library refuses the `sem_t`
+    ///   as invalid. POSIX lets it check; glibc does not ([Trust](Self#trust)).
     ///
     /// # Examples
     ///
@@ -347,16 +377,30 @@ impl<R: SharedRegion + ?Sized> fmt::Debug for RegionSemaphore<'_, R> {
     }
 }
 
-/// A pointer to the `sem_t` body at `body`, bounds- and alignment-checked.
-fn body_ptr<R: SharedRegion + ?Sized>(region: &R, body: usize) -> Result<NonNull<libc::sem_t>> {
-    let ptr = region.ptr_at(body, SEM_SIZE)?;
+/// A pointer to the `sem_t` body at `body` of the slot at `offset`, bounds- and
+/// alignment-checked; errors name the semaphore and `operation`.
+fn body_ptr<R: SharedRegion + ?Sized>(
+    region: &R,
+    offset: usize,
+    body: usize,
+    operation: &'static str,
+) -> Result<NonNull<libc::sem_t>> {
+    let object = || describe(region, offset);
+    let ptr = region
+        .ptr_at(body, SEM_SIZE)
+        .map_err(|err| err.with_object(object()))?;
     if !(ptr as usize).is_multiple_of(SEM_ALIGN) {
-        return Err(Error::new(ErrorKind::InvalidArgument, "sem_init")
-            .with_object(describe(region, body))
-            .with_detail(format!("a sem_t must be aligned to {SEM_ALIGN} bytes")));
+        return Err(Error::new(ErrorKind::InvalidArgument, operation)
+            .with_object(object())
+            .with_detail(format!(
+                "the sem_t at offset {body} is not aligned to {SEM_ALIGN} bytes"
+            )));
     }
-    NonNull::new(ptr.cast::<libc::sem_t>())
-        .ok_or_else(|| Error::new(ErrorKind::InvalidArgument, "sem_init"))
+    NonNull::new(ptr.cast::<libc::sem_t>()).ok_or_else(|| {
+        Error::new(ErrorKind::InvalidArgument, operation)
+            .with_object(object())
+            .with_detail("the region gave a null pointer")
+    })
 }
 
 /// The semaphore at `offset` of `region`, as errors name it.
@@ -387,6 +431,19 @@ mod tests {
         sut.post().unwrap();
         other.wait().unwrap();
         assert_eq!(sut.value().unwrap(), 1);
+    }
+
+    #[test]
+    fn slot_errors_name_the_semaphore_not_only_its_region() {
+        let region = AnonymousRegion::new(4096).unwrap();
+        let sut = RegionSemaphore::open(&region, 64).unwrap_err();
+        let object = sut.object().map(ToString::to_string).unwrap_or_default();
+        assert!(object.starts_with("semaphore at offset 64"), "{sut}");
+        RegionSemaphore::init(&region, 64, 0).unwrap();
+        let sut = RegionSemaphore::init(&region, 64, 0).unwrap_err();
+        assert_eq!(sut.kind(), ErrorKind::AlreadyExists);
+        let object = sut.object().map(ToString::to_string).unwrap_or_default();
+        assert!(object.starts_with("semaphore at offset 64"), "{sut}");
     }
 
     #[test]

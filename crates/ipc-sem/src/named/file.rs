@@ -7,8 +7,10 @@
 //! anything. This module follows the same protocol with a secure open around it that
 //! `sem_open` cannot give (it closes its descriptor before returning): the temporary file is an
 //! `O_TMPFILE` (no name, so nothing is left behind by a crash; [`ipc_core::StagedFile`], which
-//! `ipc-shm` publishes its objects with too), its mode is set exactly with `fchmod`, and an existing file is opened with `O_NOFOLLOW` and checked with `fstat` (a
-//! regular file, a trusted owner, exactly one `sem_t` long) before it is mapped.
+//! `ipc-shm` publishes its objects with too), its mode is set exactly with `fchmod`, and an
+//! existing file is opened with `O_NOFOLLOW` and checked with `fstat` (a regular file, a
+//! trusted owner, exactly one `sem_t` long) before it is mapped. The check cannot stop a
+//! writer from truncating the file after it (see `# SIGBUS` on `Semaphore`).
 
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};

@@ -39,9 +39,35 @@ use crate::sys::sem::SemPtr;
 /// # Crash behaviour
 ///
 /// POSIX semaphores have no undo: a count taken by a process that dies before posting it back
-/// stays taken, and a process that dies while waiting leaves nothing behind. Where a dead
-/// holder must give its count back, use a System V semaphore with `SEM_UNDO`, or a robust
-/// mutex.
+/// stays taken. Where a dead holder must give its count back, use a System V semaphore with
+/// `SEM_UNDO`, or a robust mutex.
+///
+/// A process killed while it waits takes no count and wedges nothing, but it is not wholly
+/// forgotten: glibc counts waiters in the `sem_t` (the high half of its first 64-bit word) and
+/// only a waiter that returns takes itself off, so a killed one stays counted for the life of
+/// the semaphore. That is harmless (later waits and posts work, and the value is right); the
+/// cost is that every later `post` makes a `FUTEX_WAKE` system call even when nobody waits.
+///
+/// # Trust
+///
+/// Every process that may write the semaphore can change its count at will, and one that
+/// writes garbage into the `sem_t` makes the C library misbehave: wrong counts, lost
+/// wake-ups, or (glibc 2.36, checked) the process aborted with "The futex facility returned an
+/// unexpected error code" when a wait hands the corrupted flags to the kernel. Share a
+/// semaphore only with processes trusted not to corrupt it: the default mode `0o600` and the
+/// owner check of [`open`](Self::open) keep it to the same user.
+///
+/// # SIGBUS
+///
+/// The semaphore is a 32-byte file mapped into this process. A process allowed to write the
+/// file could `ftruncate` it to 0 after we mapped it (the size check of `open` runs before the
+/// mapping); the next access to the `sem_t` then raises `SIGBUS`, whose default action ends
+/// the process. Nothing here can close that window, since a file in `/dev/shm` cannot be
+/// sealed. The same defence applies: keep the mode `0o600` and the owner check (the defaults),
+/// so that only the same user can write the file. [`ipc_shm::sigbus::install_diagnostic`]
+/// does not name this object if it happens: a named semaphore's mapping is not registered
+/// with it (a [`RegionSemaphore`](crate::RegionSemaphore) in a region of `ipc-shm` is, as
+/// part of its region).
 ///
 /// # Send and Sync
 ///
@@ -111,7 +137,8 @@ impl Semaphore {
     /// - [`InvalidName`](ErrorKind::InvalidName) when the name is too long for its file.
     /// - [`PermissionDenied`](ErrorKind::PermissionDenied),
     ///   [`LimitReached`](ErrorKind::LimitReached) (descriptors), or
-    ///   [`Other`](ErrorKind::Other) (`/dev/shm` full) from the calls that make it.
+    ///   [`Other`](ErrorKind::Other) (`/dev/shm` full, no memory to map it) from the calls that
+    ///   make it.
     ///
     /// # Examples
     ///
@@ -145,6 +172,9 @@ impl Semaphore {
     ///   file.
     /// - [`CorruptSharedState`](ErrorKind::CorruptSharedState) when the file is not one
     ///   `sem_t` long.
+    /// - [`InvalidName`](ErrorKind::InvalidName) when the name is too long for its file.
+    /// - [`LimitReached`](ErrorKind::LimitReached) (descriptors) or [`Other`](ErrorKind::Other)
+    ///   (no memory to map it) from the calls that open it.
     ///
     /// # Examples
     ///
@@ -189,8 +219,10 @@ impl Semaphore {
     ///
     /// # Errors
     ///
-    /// [`NotFound`](ErrorKind::NotFound) when there is none;
-    /// [`PermissionDenied`](ErrorKind::PermissionDenied) when the caller may not remove it.
+    /// - [`NotFound`](ErrorKind::NotFound) when there is none.
+    /// - [`PermissionDenied`](ErrorKind::PermissionDenied) when the caller may not remove it.
+    /// - [`WrongObjectType`](ErrorKind::WrongObjectType) when the name's file is a directory.
+    /// - [`InvalidName`](ErrorKind::InvalidName) when the name is too long for its file.
     ///
     /// # Examples
     ///
@@ -213,8 +245,8 @@ impl Semaphore {
     ///
     /// # Errors
     ///
-    /// [`InvalidArgument`](ErrorKind::InvalidArgument) if the C library finds the `sem_t`
-    /// invalid (a peer corrupted it).
+    /// - [`InvalidArgument`](ErrorKind::InvalidArgument) if the C library refuses the `sem_t`
+    ///   as invalid. POSIX lets it check; glibc does not ([Trust](Self#trust)).
     ///
     /// # Examples
     ///
@@ -239,7 +271,9 @@ impl Semaphore {
     ///
     /// # Errors
     ///
-    /// [`WouldBlock`](ErrorKind::WouldBlock) when the value is 0.
+    /// - [`WouldBlock`](ErrorKind::WouldBlock) when the value is 0.
+    /// - [`InvalidArgument`](ErrorKind::InvalidArgument) if the C library refuses the `sem_t`
+    ///   as invalid. POSIX lets it check; glibc does not ([Trust](Self#trust)).
     ///
     /// # Examples
     ///
@@ -258,7 +292,9 @@ impl Semaphore {
     ///
     /// # Errors
     ///
-    /// [`TimedOut`](ErrorKind::TimedOut) when the value stayed 0 for `timeout`.
+    /// - [`TimedOut`](ErrorKind::TimedOut) when the value stayed 0 for `timeout`.
+    /// - [`InvalidArgument`](ErrorKind::InvalidArgument) if the C library refuses the `sem_t`
+    ///   as invalid. POSIX lets it check; glibc does not ([Trust](Self#trust)).
     ///
     /// # Examples
     ///
@@ -284,7 +320,9 @@ impl Semaphore {
     ///
     /// # Errors
     ///
-    /// [`TimedOut`](ErrorKind::TimedOut) when the value stayed 0 until `deadline`.
+    /// - [`TimedOut`](ErrorKind::TimedOut) when the value stayed 0 until `deadline`.
+    /// - [`InvalidArgument`](ErrorKind::InvalidArgument) if the C library refuses the `sem_t`
+    ///   as invalid. POSIX lets it check; glibc does not ([Trust](Self#trust)).
     ///
     /// # Examples
     ///
@@ -309,8 +347,10 @@ impl Semaphore {
     ///
     /// # Errors
     ///
-    /// [`LimitReached`](ErrorKind::LimitReached) when the value is
-    /// [`SEM_VALUE_MAX`](crate::SEM_VALUE_MAX) already (`EOVERFLOW`); the value is unchanged.
+    /// - [`LimitReached`](ErrorKind::LimitReached) when the value is
+    ///   [`SEM_VALUE_MAX`](crate::SEM_VALUE_MAX) already (`EOVERFLOW`); the value is unchanged.
+    /// - [`InvalidArgument`](ErrorKind::InvalidArgument) if the C library refuses the `sem_t`
+    ///   as invalid. POSIX lets it check; glibc does not ([Trust](Self#trust)).
     ///
     /// # Examples
     ///
@@ -335,8 +375,8 @@ impl Semaphore {
     ///
     /// # Errors
     ///
-    /// [`InvalidArgument`](ErrorKind::InvalidArgument) if the C library finds the `sem_t`
-    /// invalid.
+    /// - [`InvalidArgument`](ErrorKind::InvalidArgument) if the C library refuses the `sem_t`
+    ///   as invalid. POSIX lets it check; glibc does not ([Trust](Self#trust)).
     ///
     /// # Examples
     ///
@@ -402,8 +442,9 @@ impl Semaphore {
     ///
     /// # Errors
     ///
-    /// [`NotFound`](ErrorKind::NotFound) when the name is gone already;
-    /// [`WrongObjectType`](ErrorKind::WrongObjectType) when another file has the name now.
+    /// - [`NotFound`](ErrorKind::NotFound) when the name is gone already.
+    /// - [`WrongObjectType`](ErrorKind::WrongObjectType) when another file has the name now.
+    /// - [`PermissionDenied`](ErrorKind::PermissionDenied) when the caller may not remove it.
     ///
     /// # Examples
     ///

@@ -15,7 +15,7 @@ use rustix::io::Errno;
 /// export for Linux.
 pub(crate) const SEM_VALUE_MAX: u32 = 2_147_483_647;
 
-/// The size of a `sem_t`: 32 bytes on 64-bit Linux, 16 on 32-bit.
+/// The size of a `sem_t`: 32 bytes on the 64-bit Linux targets this crate builds for.
 pub(crate) const SEM_SIZE: usize = size_of::<libc::sem_t>();
 
 /// The alignment a `sem_t` needs. glibc's `sem_t` is a union with a `long int __align`
@@ -23,10 +23,17 @@ pub(crate) const SEM_SIZE: usize = size_of::<libc::sem_t>();
 /// alignment is stated here rather than taken from `align_of`.
 pub(crate) const SEM_ALIGN: usize = align_of::<libc::c_long>();
 
-#[cfg(target_pointer_width = "64")]
-const _: () = assert!(SEM_SIZE == 32);
-#[cfg(target_pointer_width = "32")]
-const _: () = assert!(SEM_SIZE == 16);
+// The crate is built for 64-bit Linux only, and says so here rather than in casts. A named
+// semaphore's file is exactly one glibc `sem_t` (`struct new_sem`: a 64-bit word holding the
+// value in its low half and the number of waiters in its high half, then `private` and a pad),
+// 32 bytes, so that C programs calling `sem_open` share it; and the absolute times handed to
+// `sem_clockwait` are built from rustix's 64-bit seconds without narrowing.
+const _: () = assert!(SEM_SIZE == 32, "glibc's sem_t on 64-bit Linux is 32 bytes");
+const _: () = assert!(SEM_ALIGN == 8, "a sem_t is aligned like a 64-bit long");
+const _: () = assert!(
+    size_of::<libc::time_t>() == size_of::<i64>(),
+    "timespec seconds are built as i64"
+);
 
 #[cfg(target_env = "gnu")]
 unsafe extern "C" {

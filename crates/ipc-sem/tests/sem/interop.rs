@@ -41,8 +41,8 @@ fn a_c_program_opening_our_semaphore_shares_its_count() {
     // SAFETY: `c_sem` is open.
     assert_eq!(unsafe { libc::sem_post(c_sem) }, 0);
     assert_eq!(sut.value().unwrap(), 3);
-    sut.wait().unwrap();
-    sut.wait().unwrap();
+    sut.try_wait().unwrap();
+    sut.try_wait().unwrap();
     assert_eq!(c_value(c_sem), 1);
     // SAFETY: `c_sem` is open and not used after this.
     assert_eq!(unsafe { libc::sem_close(c_sem) }, 0);

@@ -15,7 +15,7 @@ fn a_post_past_the_maximum_is_limit_reached_naming_it_and_changes_nothing() {
     assert_eq!(err.limit().unwrap().knob(), "SEM_VALUE_MAX");
     assert_eq!(err.raw_os_error(), Some(libc::EOVERFLOW));
     assert_eq!(sut.value().unwrap(), SEM_VALUE_MAX);
-    sut.wait().unwrap();
+    sut.try_wait().unwrap();
     sut.post().unwrap();
 
     let region = AnonymousRegion::new(4096).unwrap();

@@ -39,7 +39,7 @@ fn a_persisted_semaphore_is_found_by_a_later_open_with_its_value() {
 fn open_or_create_takes_an_existing_semaphore_without_resetting_it() {
     let name = TestName::new("sem-either");
     let sut = Semaphore::open_or_create(&name.name, 2).unwrap();
-    sut.wait().unwrap();
+    sut.try_wait().unwrap();
     let second = Semaphore::open_or_create(&name.name, 7).unwrap();
     assert!(sut.was_created() && !second.was_created());
     assert_eq!(second.value().unwrap(), 1);
@@ -51,7 +51,7 @@ fn an_early_unlink_leaves_the_semaphore_usable_and_the_name_free() {
     let mut sut = Semaphore::create_new(&name.name, 1).unwrap();
     sut.unlink().unwrap();
     assert!(!name.path().exists());
-    sut.wait().unwrap();
+    sut.try_wait().unwrap();
     let again = Semaphore::create_new(&name.name, 0).unwrap();
     assert_eq!(again.value().unwrap(), 0);
     drop(sut); // must not remove the new semaphore

@@ -2,7 +2,7 @@
 //! them, and an unbounded wait is not ended by a handler.
 #![allow(
     unsafe_code,
-    reason = "signals are aimed at the waiting thread with pthread_kill, which takes a raw thread id"
+    reason = "signals are aimed at the waiting thread with pthread_kill, which takes a thread id"
 )]
 
 use std::sync::Arc;
@@ -56,28 +56,43 @@ fn storm(target: libc::pthread_t, stop: Arc<AtomicBool>) -> thread::JoinHandle<(
 fn a_timed_wait_lasts_its_timeout_under_a_storm_of_signals() {
     if let Some(ctx) = ChildContext::current() {
         install_counting_handler(libc::SIGUSR1, InterruptedCalls::FailWithEintr).unwrap();
+        let name = TestName::new("sem-storm-timed");
+        let named = Semaphore::create_new(&name.name, 0).unwrap();
         let region = AnonymousRegion::new(4096).unwrap();
-        let sut = RegionSemaphore::init(&region, 0, 0).unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
-        // SAFETY: pthread_self has no preconditions.
-        let me = unsafe { libc::pthread_self() };
-        let sender = storm(me, Arc::clone(&stop));
+        let unnamed = RegionSemaphore::init(&region, 0, 0).unwrap();
         let timeout = Duration::from_millis(300);
-        let start = Instant::now();
-        let result = sut.wait_timeout(timeout);
-        let waited = start.elapsed();
-        stop.store(true, Ordering::Relaxed);
-        sender.join().unwrap();
-        let kind = result.unwrap_err().kind();
-        ctx.report(&format!(
-            "{kind:?} at-least={} handled={}",
-            waited >= timeout,
-            signal_count(libc::SIGUSR1) > 0
-        ));
+        let waits: [(&str, &dyn Fn() -> ipc_core::Result<()>); 2] = [
+            ("named", &|| named.wait_timeout(timeout)),
+            ("region", &|| unnamed.wait_timeout(timeout)),
+        ];
+        let mut outcomes = Vec::new();
+        for (which, wait) in waits {
+            let before = signal_count(libc::SIGUSR1);
+            let stop = Arc::new(AtomicBool::new(false));
+            // SAFETY: pthread_self has no preconditions.
+            let me = unsafe { libc::pthread_self() };
+            let sender = storm(me, Arc::clone(&stop));
+            let start = Instant::now();
+            let result = wait();
+            let waited = start.elapsed();
+            stop.store(true, Ordering::Relaxed);
+            sender.join().unwrap();
+            let kind = result.unwrap_err().kind();
+            outcomes.push(format!(
+                "{which}: {kind:?} at-least={} handled={}",
+                waited >= timeout,
+                signal_count(libc::SIGUSR1) > before
+            ));
+        }
+        ctx.report(&outcomes.join(", "));
         return;
     }
     let mut child = Spawner::lock().spawn(ChildBuilder::new("stormed"));
-    child.expect_report("TimedOut at-least=true handled=true", PATIENCE);
+    child.expect_report(
+        "named: TimedOut at-least=true handled=true, \
+         region: TimedOut at-least=true handled=true",
+        PATIENCE,
+    );
     child.expect_success(PATIENCE);
 }
 
