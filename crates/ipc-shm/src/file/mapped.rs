@@ -11,6 +11,7 @@ use super::builder::MappedFileBuilder;
 use super::node::{self, Node};
 use crate::bounds;
 use crate::read_only::ReadOnlyRegion;
+use crate::sigbus::registry::{self, Registration};
 
 /// A regular file mapped shared, readable and writable (`mmap` with `MAP_SHARED`): every
 /// process that maps the file sees the same bytes, and the kernel writes them back to the file.
@@ -85,6 +86,10 @@ use crate::read_only::ReadOnlyRegion;
 /// - [madvise(2)](https://man7.org/linux/man-pages/man2/madvise.2.html)
 #[derive(Debug)]
 pub struct MappedFile {
+    /// The entry that lets the `SIGBUS` diagnostic name the file (`None` when the table was
+    /// full). First, so it is dropped before `map` is unmapped: no entry names an address the
+    /// kernel may reuse.
+    _sigbus: Option<Registration>,
     pub(super) map: MmapRaw,
     pub(super) object: Object,
     /// The mapped file, open, close-on-exec; it keeps the inode `node` compares against alive.
@@ -96,7 +101,9 @@ pub struct MappedFile {
 impl MappedFile {
     /// A handle on a mapping made by the builder or [`map_fd`](Self::map_fd).
     pub(super) fn from_parts(map: MmapRaw, object: Object, file: File, node: Option<Node>) -> Self {
+        let sigbus = registry::TABLE.register(map.as_mut_ptr().addr(), map.len(), &object);
         Self {
+            _sigbus: sigbus,
             map,
             object,
             file,

@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 use ipc_core::ObjectName;
 use ipc_core::testing::{
-    Child, ChildBuilder, ChildContext, InterruptedCalls, SpawnLock, install_counting_handler,
-    signal_count, unique_test_name,
+    Child, ChildBuilder, ChildContext, InterruptedCalls, SpawnLock, TempPath,
+    install_counting_handler, signal_count, unique_test_name,
 };
-use ipc_shm::{RegionAccess, SharedMemory};
+use ipc_shm::{MappedFile, RegionAccess, SharedMemory};
 use rustix::process::{Resource, Rlimit, Signal, getpid, getrlimit, kill_process, setrlimit};
 
 /// A bound for things that do happen; generous, because the machine may be busy building.
@@ -101,6 +101,21 @@ fn read_after_truncation_role(ctx: &ChildContext) {
     ctx.report("survived");
 }
 
+/// In a child: as [`read_after_truncation_role`], for a file mapped with `MappedFile`.
+fn read_file_after_truncation_role(ctx: &ChildContext) {
+    Setup::from_arg(ctx).apply();
+    let file = MappedFile::open(ctx.arg("path").unwrap()).unwrap();
+    let mut byte = [0u8; 1];
+    file.read_at(PAGE + 4, &mut byte).unwrap();
+    ctx.report("mapped");
+    let mut go = std::fs::File::from(ctx.take_fd(GO_FD));
+    let mut rest = Vec::new();
+    go.read_to_end(&mut rest).unwrap();
+    // Past the new end: SIGBUS.
+    let _ = file.read_at(PAGE + 4, &mut byte);
+    ctx.report("survived");
+}
+
 /// In a child: applies the setup, maps an object (so one mapping is registered), then sends
 /// itself `SIGBUS` with `kill`, where `si_addr` is 0 and no fault happened.
 fn sent_sigbus_role(ctx: &ChildContext) {
@@ -125,6 +140,7 @@ fn run_child() -> bool {
     };
     match ctx.role() {
         "read-after-truncation" => read_after_truncation_role(&ctx),
+        "read-file-after-truncation" => read_file_after_truncation_role(&ctx),
         "sent-sigbus" => sent_sigbus_role(&ctx),
         other => panic!("unknown role {other}"),
     }
@@ -184,6 +200,40 @@ fn with_the_diagnostic_over_the_default_action_the_reader_still_dies_of_sigbus_n
     let (status, output, name) = truncate_under_a_reader(Setup::DefaultThenDiagnostic);
     assert_eq!(status.signal(), Some(libc::SIGBUS), "{status}\n{output}");
     assert_names_the_second_page(&output, &name);
+}
+
+#[test]
+fn with_the_diagnostic_a_reader_of_a_truncated_mapped_file_dies_of_sigbus_naming_the_file() {
+    if run_child() {
+        return;
+    }
+    let path = TempPath::new("sigbus-file");
+    let sut = MappedFile::create_new(path.path(), 2 * PAGE).unwrap();
+    let (mut child, go_writer) = {
+        let spawner = SpawnLock::lock();
+        let (go_reader, go_writer) = std::io::pipe().unwrap();
+        let child = spawner.spawn(
+            ChildBuilder::new("read-file-after-truncation")
+                .arg("path", path.path().display().to_string())
+                .arg("setup", format!("{:?}", Setup::Diagnostic))
+                .inherit_fd(&go_reader, GO_FD),
+        );
+        drop(go_reader);
+        (child, go_writer)
+    };
+    child.expect_report("mapped", PATIENCE);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path.path())
+        .unwrap()
+        .set_len(PAGE as u64)
+        .unwrap();
+    drop(go_writer);
+    let status = wait(&mut child);
+    let output = child.output_so_far();
+    assert_eq!(status.signal(), Some(libc::SIGBUS), "{status}\n{output}");
+    assert_names_the_second_page(&output, &path.path().display().to_string());
+    drop(sut);
 }
 
 #[test]
