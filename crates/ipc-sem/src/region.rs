@@ -129,7 +129,7 @@ impl<'r, R: SharedRegion + ?Sized> RegionSemaphore<'r, R> {
         ops::check_initial("sem_init", initial, object)?;
         let mut sem = None;
         Slot::init(region, offset, SEMAPHORE_SLOT, |region, body| {
-            let ptr = body_ptr(region, offset, body, "sem_init")?;
+            let ptr = body_ptr(region, offset, body)?;
             #[allow(
                 unsafe_code,
                 reason = "sem_init on the body of a slot this call claimed"
@@ -185,7 +185,7 @@ impl<'r, R: SharedRegion + ?Sized> RegionSemaphore<'r, R> {
     pub fn open(region: &'r R, offset: usize) -> Result<Self> {
         let slot = Slot::open(region, offset, SEMAPHORE_SLOT)
             .map_err(|err| err.with_object(describe(region, offset)))?;
-        let sem = body_ptr(region, offset, slot.body_offset(), "slot::open")?;
+        let sem = body_ptr(region, offset, slot.body_offset())?;
         Ok(Self {
             region,
             offset,
@@ -378,29 +378,16 @@ impl<R: SharedRegion + ?Sized> fmt::Debug for RegionSemaphore<'_, R> {
 }
 
 /// A pointer to the `sem_t` body at `body` of the slot at `offset`, bounds- and
-/// alignment-checked; errors name the semaphore and `operation`.
+/// alignment-checked; errors name the semaphore.
 fn body_ptr<R: SharedRegion + ?Sized>(
     region: &R,
     offset: usize,
     body: usize,
-    operation: &'static str,
 ) -> Result<NonNull<libc::sem_t>> {
-    let object = || describe(region, offset);
     let ptr = region
-        .ptr_at(body, SEM_SIZE)
-        .map_err(|err| err.with_object(object()))?;
-    if !(ptr as usize).is_multiple_of(SEM_ALIGN) {
-        return Err(Error::new(ErrorKind::InvalidArgument, operation)
-            .with_object(object())
-            .with_detail(format!(
-                "the sem_t at offset {body} is not aligned to {SEM_ALIGN} bytes"
-            )));
-    }
-    NonNull::new(ptr.cast::<libc::sem_t>()).ok_or_else(|| {
-        Error::new(ErrorKind::InvalidArgument, operation)
-            .with_object(object())
-            .with_detail("the region gave a null pointer")
-    })
+        .ptr_at_aligned(body, SEM_SIZE, SEM_ALIGN)
+        .map_err(|err| err.with_object(describe(region, offset)))?;
+    Ok(ptr.cast::<libc::sem_t>())
 }
 
 /// The semaphore at `offset` of `region`, as errors name it.

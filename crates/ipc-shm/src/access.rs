@@ -1,12 +1,11 @@
 //! Safe access to a shared region: bounds-checked copies, atomic views, typed values and raw
 //! pointers, without ever forming a `&[u8]` over memory another process can write.
 
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64};
 
 use bytemuck::Pod;
-#[cfg(doc)]
-use ipc_core::ErrorKind;
-use ipc_core::{Result, SharedRegion};
+use ipc_core::{Error, ErrorKind, Result, SharedRegion};
 
 use crate::bounds;
 
@@ -227,6 +226,51 @@ pub trait RegionAccess: SharedRegion {
     /// ```
     fn ptr_at(&self, offset: usize, len: usize) -> Result<*mut u8> {
         checked_ptr(self, "ptr_at", offset, len, 1)
+    }
+
+    /// A non-null pointer to the `len` bytes at `offset`, checked to lie inside the region and
+    /// to be aligned to `align` (a power of two): `offset` must be a multiple of it, and the
+    /// region is page-aligned, so the address is too.
+    ///
+    /// For the experts [`ptr_at`](Self::ptr_at) is for who place a type with an alignment
+    /// (a `pthread_mutex_t`, a `sem_t`) in the region. Using the pointer is as unsafe as with
+    /// `ptr_at`.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidArgument`](ErrorKind::InvalidArgument) when `offset + len` is past the end of
+    /// the region, `offset` is not a multiple of `align`, or `align` is not a power of two.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_shm::{AnonymousRegion, RegionAccess};
+    ///
+    /// let region = AnonymousRegion::new(4096)?;
+    /// let ptr = region.ptr_at_aligned(64, 8, align_of::<u64>())?;
+    /// // SAFETY: the 8 bytes are inside the region, which outlives this use, aligned for a
+    /// // u64, and nothing else accesses them concurrently.
+    /// unsafe { ptr.cast::<u64>().write_volatile(7) };
+    /// assert_eq!(region.pod::<u64>(64)?.load(), 7);
+    /// assert!(region.ptr_at_aligned(60, 8, 8).is_err());
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    fn ptr_at_aligned(&self, offset: usize, len: usize, align: usize) -> Result<NonNull<u8>> {
+        let refuse = |detail: String| {
+            let error =
+                Error::new(ErrorKind::InvalidArgument, "ptr_at_aligned").with_detail(detail);
+            match self.object() {
+                Some(object) => error.with_object(object),
+                None => error,
+            }
+        };
+        if !align.is_power_of_two() {
+            return Err(refuse(format!("alignment {align} is not a power of two")));
+        }
+        let ptr = checked_ptr(self, "ptr_at_aligned", offset, len, align)?;
+        NonNull::new(ptr).ok_or_else(|| {
+            refuse("the region's pointer is null, which SharedRegion forbids".to_owned())
+        })
     }
 }
 

@@ -1,4 +1,4 @@
-//! The one size check of an existing file before it is mapped.
+//! The size checks of an existing file: before it is mapped, and after, that it did not shrink.
 
 use ipc_core::{Error, ErrorKind, Object, Result};
 use rustix::fs::Stat;
@@ -33,6 +33,29 @@ pub(crate) fn mappable_size(
             .with_object(object)
             .with_detail(format!("is {size} bytes, more than the address space"))
     })
+}
+
+/// Checks that the file `stat` describes still holds the `len` bytes a handle maps (or is about
+/// to map) from it: an object that can shrink (unsealed) may have been truncated by a peer.
+///
+/// A file that shrank is [`CorruptSharedState`](ErrorKind::CorruptSharedState), naming
+/// `operation`, `object` and both sizes.
+pub(crate) fn still_holds(
+    stat: &Stat,
+    len: usize,
+    operation: &'static str,
+    object: impl Into<Object>,
+) -> Result<()> {
+    let size = u64::try_from(stat.st_size).unwrap_or(0);
+    if size < len as u64 {
+        return Err(Error::new(ErrorKind::CorruptSharedState, operation)
+            .with_object(object)
+            .with_detail(format!(
+                "shrank to {size} bytes from the {len} this handle maps (it is not sealed \
+                 against shrinking); accesses past the new end raise SIGBUS"
+            )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -73,6 +96,20 @@ mod tests {
         assert!(
             err.to_string()
                 .ends_with("is 100 bytes, fewer than the 4097 required"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_file_that_still_holds_the_mapped_bytes_passes_and_a_shrunk_one_names_both_sizes() {
+        still_holds(&sized(8192), 8192, "fstat", "/f").unwrap();
+        still_holds(&sized(9000), 8192, "fstat", "/f").unwrap();
+        let err = still_holds(&sized(4096), 8192, "mmap", "/f").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::CorruptSharedState);
+        assert_eq!(err.operation(), "mmap");
+        assert!(
+            err.to_string()
+                .contains("shrank to 4096 bytes from the 8192 this handle maps"),
             "{err}"
         );
     }

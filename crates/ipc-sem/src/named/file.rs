@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
 
 use ipc_core::{
-    Error, ErrorKind, ObjectName, OpenMode, Permissions, Result, StagedFile, TrustedOwner,
-    unlink_if_same,
+    Error, ErrorKind, NodeCheck, ObjectName, OpenMode, Permissions, Result, StagedFile,
+    TrustedOwner, unlink_if_same,
 };
 use rustix::fs::{FileType, Mode, OFlags};
 use rustix::io::Errno;
@@ -154,23 +154,12 @@ fn open(name: &ObjectName, path: &PathBuf, owner: TrustedOwner) -> Result<Mapped
         _ => Error::from_errno_creating_fd(OPEN, name, errno),
     })?;
     let stat = rustix::fs::fstat(&fd).map_err(|errno| Error::from_errno(OPEN, name, errno))?;
-    match FileType::from_raw_mode(stat.st_mode) {
-        FileType::RegularFile if owner.accepts(stat.st_uid) => {}
-        FileType::RegularFile => {
-            return Err(Error::new(ErrorKind::PermissionDenied, OPEN)
-                .with_object(name)
-                .with_detail(format!(
-                    "is owned by uid {}, a user this handle does not trust (see \
-                     SemaphoreBuilder::trust_owner)",
-                    stat.st_uid
-                )));
-        }
-        _ => {
-            return Err(Error::new(ErrorKind::WrongObjectType, OPEN)
-                .with_object(name)
-                .with_detail("is not a regular file in /dev/shm, so not a named semaphore"));
-        }
-    }
+    NodeCheck::new(
+        FileType::RegularFile,
+        "a named semaphore (a regular file in /dev/shm)",
+    )
+    .owned_by(owner, "SemaphoreBuilder::trust_owner")
+    .check(&stat, OPEN, name)?;
     if stat.st_size != SEM_SIZE as i64 {
         return Err(Error::new(ErrorKind::CorruptSharedState, OPEN)
             .with_object(name)

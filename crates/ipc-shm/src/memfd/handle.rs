@@ -11,6 +11,7 @@ use super::region::MemfdRegion;
 use super::seals::Seals;
 use crate::mapping::Mapping;
 use crate::read_only::ReadOnlyRegion;
+use crate::size;
 use crate::sys::memfd as sys;
 
 /// An anonymous file in memory (`memfd_create`), shared with other processes by handing them
@@ -161,17 +162,7 @@ impl Memfd {
     fn check_size(&self) -> Result<()> {
         let stat = sys::stat(self.fd.as_fd())
             .map_err(|errno| Error::from_errno("fstat", self.object.clone(), errno))?;
-        let size = u64::try_from(stat.st_size).unwrap_or(0);
-        if size < self.len as u64 {
-            return Err(Error::new(ErrorKind::CorruptSharedState, "mmap")
-                .with_object(self.object.clone())
-                .with_detail(format!(
-                    "the memfd shrank to {size} bytes from {}; it is not sealed against \
-                     shrinking, and mapping it would raise SIGBUS past the new end",
-                    self.len
-                )));
-        }
-        Ok(())
+        size::still_holds(&stat, self.len, "mmap", self.object.clone())
     }
 
     /// A new memfd of `len` bytes labelled `object`: the constructor the builder ends in.

@@ -19,7 +19,7 @@ use rustix::fs::FileType;
 use rustix::io::Errno;
 
 use super::builder::SharedMemoryBuilder;
-use crate::size::mappable_size;
+use crate::size::{self, mappable_size};
 use crate::sys::shm::{self, How};
 
 /// The operation named in the errors of opening and checking an object.
@@ -145,16 +145,7 @@ pub(super) fn unlink_if(name: &ObjectName, identity: (u64, u64)) -> Result<()> {
 /// `check_size` on a handle reports.
 pub(super) fn check_still(fd: BorrowedFd<'_>, name: &ObjectName, len: usize) -> Result<()> {
     let stat = shm::stat(fd).map_err(|errno| Error::from_errno("fstat", name, errno))?;
-    let size = u64::try_from(stat.st_size).unwrap_or(0);
-    if size < len as u64 {
-        return Err(Error::new(ErrorKind::CorruptSharedState, "fstat")
-            .with_object(name)
-            .with_detail(format!(
-                "shrank to {size} bytes while {len} are mapped; accesses past the new end \
-                 raise SIGBUS"
-            )));
-    }
-    Ok(())
+    size::still_holds(&stat, len, "fstat", name)
 }
 
 /// Refuses a size that no object can be created with.

@@ -11,7 +11,8 @@ use rustix::io::Errno;
 
 use super::lock_error::{LockError, LockResult, OwnerDied};
 use super::mutex_guard::MutexGuard;
-use super::place::{Data, aligned_ptr, errno_error, monotonic, object_of};
+use super::place::{Data, errno_error, monotonic, object_of};
+use crate::RegionAccess;
 use crate::slot::{Slot, SlotType};
 use crate::sys::pthread::{self, MUTEX_ALIGN, MUTEX_LEN, RawMutex};
 
@@ -189,8 +190,8 @@ impl<R: SharedRegion + ?Sized, T: Pod> Mutex<R, T> {
     #[doc(alias = "pthread_mutex_init")]
     pub fn init(region: &Arc<R>, offset: usize, initial: T) -> Result<Self> {
         let slot = Slot::init(&**region, offset, Self::SLOT, |region, body| {
-            let ptr = aligned_ptr(region, body, MUTEX_LEN, MUTEX_ALIGN)?;
-            // SAFETY: `ptr` is aligned and inside the region (checked by `aligned_ptr`), which
+            let ptr = region.ptr_at_aligned(body, MUTEX_LEN, MUTEX_ALIGN)?;
+            // SAFETY: `ptr` is aligned and inside the region (checked by `ptr_at_aligned`), which
             // stays mapped while `region` is borrowed; the slot's claim (just won by
             // `Slot::init`) means no other thread or process uses these bytes until the slot is
             // published.
@@ -246,7 +247,7 @@ impl<R: SharedRegion + ?Sized, T: Pod> Mutex<R, T> {
 
     /// The handle on the mutex whose slot at `offset` of `region` is ready, its body at `body`.
     fn from_slot(region: &Arc<R>, body: usize, offset: usize) -> Result<Self> {
-        let ptr = aligned_ptr(&**region, body, MUTEX_LEN, MUTEX_ALIGN)?;
+        let ptr = region.ptr_at_aligned(body, MUTEX_LEN, MUTEX_ALIGN)?;
         let data = Data::<T>::new(&**region, body + Self::DATA_OFFSET)?;
         // SAFETY: the slot is ready and tagged as a mutex of this body length, so its creator
         // ran `init_mutex` at this aligned `ptr` before publishing it (the Acquire in

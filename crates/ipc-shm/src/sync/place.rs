@@ -58,22 +58,6 @@ pub(crate) fn errno_error<R: SharedRegion + ?Sized>(
     Error::from_errno_as(kind, operation, object_of(region), errno).with_detail(detail)
 }
 
-/// A pointer to the `len` bytes at `offset`, which the slot's layout aligned to `align`.
-pub(crate) fn aligned_ptr<R: SharedRegion + ?Sized>(
-    region: &R,
-    offset: usize,
-    len: usize,
-    align: usize,
-) -> Result<NonNull<u8>> {
-    let ptr = region.ptr_at(offset, len)?;
-    match NonNull::new(ptr) {
-        Some(ptr) if (ptr.as_ptr() as usize).is_multiple_of(align) => Ok(ptr),
-        _ => Err(Error::new(ErrorKind::InvalidArgument, "sync::open")
-            .with_object(object_of(region))
-            .with_detail(format!("offset {offset} is not aligned to {align} bytes"))),
-    }
-}
-
 /// `instant` as an absolute `CLOCK_MONOTONIC` time (the clock `Instant` reads on Linux),
 /// computed from the time left so that no assumption about `Instant`'s epoch is made.
 pub(crate) fn monotonic(instant: Instant) -> Timespec {

@@ -10,7 +10,8 @@ use ipc_core::ErrorKind;
 use ipc_core::{Deadline, Limit, LimitScope, Result, SharedRegion};
 use rustix::io::Errno;
 
-use super::place::{Data, aligned_ptr, errno_error, monotonic};
+use super::place::{Data, errno_error, monotonic};
+use crate::RegionAccess;
 use crate::slot::{Slot, SlotType};
 use crate::sys::pthread::{self, RWLOCK_ALIGN, RWLOCK_LEN, RawRwLock};
 
@@ -139,8 +140,8 @@ impl<'r, R: SharedRegion + ?Sized, T: Pod> RwLock<'r, R, T> {
     #[doc(alias = "pthread_rwlock_init")]
     pub fn init(region: &'r R, offset: usize, initial: T) -> Result<Self> {
         let slot = Slot::init(region, offset, Self::SLOT, |region, body| {
-            let ptr = aligned_ptr(region, body, RWLOCK_LEN, RWLOCK_ALIGN)?;
-            // SAFETY: `ptr` is aligned and inside the region (checked by `aligned_ptr`), which
+            let ptr = region.ptr_at_aligned(body, RWLOCK_LEN, RWLOCK_ALIGN)?;
+            // SAFETY: `ptr` is aligned and inside the region (checked by `ptr_at_aligned`), which
             // stays mapped while borrowed; the slot's claim (just won by `Slot::init`) means no
             // other thread or process uses these bytes until the slot is published.
             #[allow(unsafe_code, reason = "initialising a pthread rwlock in the region")]
@@ -183,7 +184,7 @@ impl<'r, R: SharedRegion + ?Sized, T: Pod> RwLock<'r, R, T> {
     fn from_slot(slot: &Slot<'r, R>, offset: usize) -> Result<Self> {
         let region = slot.region();
         let body = slot.body_offset();
-        let ptr = aligned_ptr(region, body, RWLOCK_LEN, RWLOCK_ALIGN)?;
+        let ptr = region.ptr_at_aligned(body, RWLOCK_LEN, RWLOCK_ALIGN)?;
         // SAFETY: the slot is ready and tagged as an rwlock of this body length, so its
         // creator ran `init_rwlock` at this aligned `ptr` before publishing it (the Acquire in
         // `Slot::open` pairs with its Release); the region stays mapped for `'r`.

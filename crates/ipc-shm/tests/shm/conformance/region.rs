@@ -125,6 +125,12 @@ pub(super) fn out_of_range_accesses_are_invalid_arguments_naming_the_range_and_t
         );
         assert_refused(sut.pod::<u32>(offset), "pod", &object, &fit(4, offset));
         assert_refused(sut.ptr_at(offset, 4), "ptr_at", &object, &fit(4, offset));
+        assert_refused(
+            sut.ptr_at_aligned(offset, 4, 1),
+            "ptr_at_aligned",
+            &object,
+            &fit(4, offset),
+        );
     }
     for offset in [LEN, LEN + 4, max - 3] {
         assert_refused(
@@ -173,7 +179,13 @@ pub(super) fn misaligned_atomics_are_refused_and_the_last_words_work<B: Backing>
     for offset in [1, 4, 12, 4100] {
         let range = "not a multiple of 8";
         assert_refused(sut.atomic_u64(offset), "atomic_u64", &object, range);
+        let aligned = sut.ptr_at_aligned(offset, 8, 8);
+        assert_refused(aligned, "ptr_at_aligned", &object, range);
     }
+    let odd = "alignment 3 is not a power of two";
+    assert_refused(sut.ptr_at_aligned(0, 8, 3), "ptr_at_aligned", &object, odd);
+    let last = sut.ptr_at_aligned(LEN / 8 * 8 - 8, 8, 8).unwrap();
+    assert_eq!(last.as_ptr(), sut.ptr_at(LEN / 8 * 8 - 8, 8).unwrap());
     let last_u32 = LEN - 4;
     let last_u64 = LEN / 8 * 8 - 8;
     sut.atomic_u32(last_u32)
