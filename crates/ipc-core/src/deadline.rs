@@ -107,22 +107,63 @@ impl Deadline {
     /// assert!((0..1_000_000_000).contains(&ts.tv_nsec));
     /// ```
     pub fn to_realtime(self) -> Timespec {
-        let Some(remaining) = self.remaining() else {
-            return Timespec {
-                tv_sec: i64::MAX,
-                tv_nsec: 999_999_999,
-            };
-        };
-        let now = clock_gettime(ClockId::Realtime);
-        let mut tv_sec = now
-            .tv_sec
-            .saturating_add(i64::try_from(remaining.as_secs()).unwrap_or(i64::MAX));
-        let mut tv_nsec = now.tv_nsec + i64::from(remaining.subsec_nanos());
-        if tv_nsec >= 1_000_000_000 {
-            tv_nsec -= 1_000_000_000;
-            tv_sec = tv_sec.saturating_add(1);
+        self.to_clock(ClockId::Realtime)
+    }
+
+    /// The same moment on `CLOCK_MONOTONIC`, for calls that take an absolute time on that
+    /// clock (`pthread_mutex_clocklock`, `sem_clockwait`): now on that clock plus the time
+    /// left, so nothing is assumed about the epoch of [`Instant`]. Stepping the wall clock
+    /// moves nothing. A deadline that never passes converts to the largest representable
+    /// time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let before = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    /// let ts = ipc_core::Deadline::after(Duration::from_secs(2)).to_monotonic();
+    /// assert!(ts.tv_sec >= before.tv_sec + 1);
+    /// assert!((0..1_000_000_000).contains(&ts.tv_nsec));
+    /// ```
+    pub fn to_monotonic(self) -> Timespec {
+        self.to_clock(ClockId::Monotonic)
+    }
+
+    /// Now on `clock` plus the time left, carrying nanoseconds into seconds and saturating at
+    /// the largest time.
+    fn to_clock(self, clock: ClockId) -> Timespec {
+        match self.remaining() {
+            Some(remaining) => add(clock_gettime(clock), remaining),
+            None => FAR_FUTURE,
         }
-        Timespec { tv_sec, tv_nsec }
+    }
+}
+
+/// The largest representable time: where a deadline that never passes lies on any clock.
+const FAR_FUTURE: Timespec = Timespec {
+    tv_sec: i64::MAX,
+    tv_nsec: 999_999_999,
+};
+
+/// `now + remaining`, carrying nanoseconds into seconds and saturating at [`FAR_FUTURE`].
+fn add(now: Timespec, remaining: Duration) -> Timespec {
+    let Some(tv_sec) = i64::try_from(remaining.as_secs())
+        .ok()
+        .and_then(|secs| now.tv_sec.checked_add(secs))
+    else {
+        return FAR_FUTURE;
+    };
+    let tv_nsec = now.tv_nsec + i64::from(remaining.subsec_nanos());
+    if tv_nsec < 1_000_000_000 {
+        return Timespec { tv_sec, tv_nsec };
+    }
+    match tv_sec.checked_add(1) {
+        Some(tv_sec) => Timespec {
+            tv_sec,
+            tv_nsec: tv_nsec - 1_000_000_000,
+        },
+        None => FAR_FUTURE,
     }
 }
 
@@ -269,10 +310,37 @@ mod tests {
     }
 
     #[test]
+    fn monotonic_conversion_lies_ahead_by_the_time_left() {
+        let now = clock_gettime(ClockId::Monotonic);
+        let sut = Deadline::after(Duration::from_secs(2));
+        let ts = sut.to_monotonic();
+        assert!((0..1_000_000_000).contains(&ts.tv_nsec));
+        // Only a lower bound: a loaded machine may take any time between the two readings.
+        assert!(ts.tv_sec > now.tv_sec);
+    }
+
+    #[test]
     fn never_deadline_converts_to_far_future() {
         let sut = Deadline::after(Duration::MAX);
         assert_eq!(sut.to_realtime().tv_sec, i64::MAX);
+        assert_eq!(sut.to_monotonic().tv_sec, i64::MAX);
         assert!(!sut.has_passed());
+    }
+
+    #[test]
+    fn adding_carries_nanoseconds_and_saturates() {
+        let now = Timespec {
+            tv_sec: 5,
+            tv_nsec: 900_000_000,
+        };
+        let sut = add(now, Duration::from_millis(200));
+        assert_eq!((sut.tv_sec, sut.tv_nsec), (6, 100_000_000));
+        assert_eq!(add(now, Duration::MAX), FAR_FUTURE);
+        let last = Timespec {
+            tv_sec: i64::MAX,
+            tv_nsec: 900_000_000,
+        };
+        assert_eq!(add(last, Duration::from_millis(200)), FAR_FUTURE);
     }
 
     #[test]

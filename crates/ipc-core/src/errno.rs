@@ -69,6 +69,19 @@ pub(crate) fn default_kind(errno: Errno) -> ErrorKind {
         Errno::MFILE | Errno::NFILE => ErrorKind::LimitReached,
         Errno::ISDIR => ErrorKind::WrongObjectType,
         Errno::NOSYS | Errno::OPNOTSUPP => ErrorKind::Unsupported,
+        Errno::OWNERDEAD | Errno::NOTRECOVERABLE => ErrorKind::CorruptSharedState,
         _ => ErrorKind::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_robust_lock_whose_owner_died_is_corrupt_shared_state() {
+        for errno in [Errno::OWNERDEAD, Errno::NOTRECOVERABLE] {
+            assert_eq!(default_kind(errno), ErrorKind::CorruptSharedState);
+        }
     }
 }

@@ -111,6 +111,7 @@ impl Error {
     /// | `EMFILE`, `ENFILE` | `LimitReached` | with the [`Limit`] of [`Limit::for_descriptors`] |
     /// | `EISDIR` | `WrongObjectType` | a directory where an IPC object was expected |
     /// | `ENOSYS`, `EOPNOTSUPP` | `Unsupported` | |
+    /// | `EOWNERDEAD`, `ENOTRECOVERABLE` | `CorruptSharedState` | a robust lock's owner died holding it: what it guarded may be half-written (`EOWNERDEAD`), or nobody repaired it and it is unusable (`ENOTRECOVERABLE`) |
     /// | anything else, `ENOSPC`, `ENOMEM` and `EDQUOT` among them | `Other` | which limit they hit depends on the call, and a limit error must name its knob |
     ///
     /// Call sites that know better use [`Error::from_errno_as`] (for `ENOSPC` from `mq_open`,

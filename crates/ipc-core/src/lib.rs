@@ -31,8 +31,9 @@
 //!   `rustix::io::Result`, so a caller matches `Errno::TIMEDOUT` or `Errno::AGAIN` and then
 //!   builds the [`Error`] that names its own operation and object.
 //! - [`NodeCheck`] is built from a `rustix::fs::FileType` and checks a `rustix::fs::Stat`.
-//! - [`Wait::timespec`] and [`Deadline::to_realtime`] return a `rustix::time::Timespec` (the
-//!   `Timespec` of `rustix::event::poll` too), ready for the call that takes it.
+//! - [`Wait::timespec`], [`Deadline::to_realtime`] and [`Deadline::to_monotonic`] return a
+//!   `rustix::time::Timespec` (the `Timespec` of `rustix::event::poll` too), ready for the
+//!   call that takes it.
 //!
 //! A rustix release that changes these types is therefore a breaking change of `ipc-core`, and
 //! the workspace moves to it in one step (it pins one rustix version). Everything else is std

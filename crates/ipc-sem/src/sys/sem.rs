@@ -111,9 +111,11 @@ impl SemPtr {
     pub(crate) fn wait_deadline(self, deadline: Deadline) -> Result<(), Errno> {
         #[cfg(target_env = "gnu")]
         {
-            let left = deadline.remaining().unwrap_or(std::time::Duration::MAX);
-            let now = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
-            let abstime = add(now.tv_sec, now.tv_nsec, left);
+            let at = deadline.to_monotonic();
+            let abstime = libc::timespec {
+                tv_sec: at.tv_sec,
+                tv_nsec: at.tv_nsec,
+            };
             // SAFETY: as in `wait`; `abstime` is a valid timespec on the stack for the call.
             let rc = unsafe { sem_clockwait(self.sem.as_ptr(), libc::CLOCK_MONOTONIC, &abstime) };
             check(rc)
@@ -146,35 +148,11 @@ impl SemPtr {
     }
 }
 
-/// `now + left` as a `timespec`, saturating at the largest time.
-#[cfg(target_env = "gnu")]
-fn add(sec: i64, nsec: i64, left: std::time::Duration) -> libc::timespec {
-    let mut tv_sec = sec.saturating_add(i64::try_from(left.as_secs()).unwrap_or(i64::MAX));
-    let mut tv_nsec = nsec + i64::from(left.subsec_nanos());
-    if tv_nsec >= 1_000_000_000 {
-        tv_nsec -= 1_000_000_000;
-        tv_sec = tv_sec.saturating_add(1);
-    }
-    libc::timespec { tv_sec, tv_nsec }
-}
-
 /// The result of a call that returns 0 or -1 with `errno`.
 fn check(rc: libc::c_int) -> Result<(), Errno> {
     if rc == 0 {
         Ok(())
     } else {
         Err(Errno::from_io_error(&std::io::Error::last_os_error()).unwrap_or(Errno::IO))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn adding_carries_nanoseconds_and_saturates() {
-        let sut = add(5, 900_000_000, std::time::Duration::from_millis(200));
-        assert_eq!((sut.tv_sec, sut.tv_nsec), (6, 100_000_000));
-        assert_eq!(add(5, 0, std::time::Duration::MAX).tv_sec, i64::MAX);
     }
 }

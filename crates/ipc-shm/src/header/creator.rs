@@ -145,9 +145,12 @@ impl Creator {
     /// - [kill(2)](https://man7.org/linux/man-pages/man2/kill.2.html), signal 0
     #[doc(alias = "is_alive")]
     pub fn liveness(&self) -> Liveness {
-        let boot_id = current_boot_id();
-        if self.boot_id != 0 && boot_id != 0 && self.boot_id != boot_id {
-            return Liveness::Dead;
+        // The current boot id is read only when there is a recorded one to compare it with.
+        if self.boot_id != 0 {
+            let boot_id = current_boot_id();
+            if boot_id != 0 && self.boot_id != boot_id {
+                return Liveness::Dead;
+            }
         }
         let pid_ns = current_pid_ns();
         if self.pid_ns == 0 || self.pid_ns != pid_ns {

@@ -223,6 +223,46 @@ fn attempt<'r, R: Source + ?Sized>(
     layout: &Layout,
     operation: &'static str,
 ) -> Result<Header<'r, R>> {
+    look(region, layout, operation)?.map_err(|refusal| refusal.into_error(region, operation))
+}
+
+/// Why one look at the header found nothing to open.
+enum Refusal {
+    /// Not ready yet, and it may become ready: worth waiting for.
+    Pending(Problem),
+    /// `pid` claimed the header and died before publishing it: it will never be ready.
+    ClaimantDied(u32),
+    /// A field is wrong.
+    Corrupt(Problem),
+}
+
+impl Refusal {
+    /// The error for this refusal, raised by `operation` on `region`: built only when it is
+    /// returned, not on every look of a wait.
+    fn into_error<R: Source + ?Sized>(self, region: &R, operation: &'static str) -> Error {
+        match self {
+            Self::ClaimantDied(pid) => with_object(
+                Error::new(ErrorKind::PeerGone, operation).with_detail(format!(
+                    "state: pid {pid} claimed the header and died before it finished \
+                     initialising; the region will never be ready: remove it and create it \
+                     again"
+                )),
+                region,
+            ),
+            Self::Pending(problem) | Self::Corrupt(problem) => {
+                problem.into_error(operation, region.source_object())
+            }
+        }
+    }
+}
+
+/// Loads the state, copies the header and validates it: the header, or why there is none to
+/// open. The outer error is a region that could not be read.
+fn look<'r, R: Source + ?Sized>(
+    region: &'r R,
+    layout: &Layout,
+    operation: &'static str,
+) -> Result<std::result::Result<Header<'r, R>, Refusal>> {
     let mut bytes = [0u8; HEADER_LEN];
     if region.source_len() >= HEADER_LEN {
         // Acquire: pairs with the Release store of READY in `init`, so the copy below, made
@@ -233,20 +273,14 @@ fn attempt<'r, R: Source + ?Sized>(
         // after the creator's writes.
         bytes[STATE_OFFSET..STATE_OFFSET + 8].copy_from_slice(&state.to_ne_bytes());
     }
-    match check(&bytes, layout, region.source_len()) {
+    Ok(match check(&bytes, layout, region.source_len()) {
         Ok(validated) => Ok(Header::from_parts(region, validated)),
         Err(Problem::Initialising { pid, pid_ns }) if claimant_is_dead(pid, pid_ns) => {
-            Err(with_object(
-                Error::new(ErrorKind::PeerGone, operation).with_detail(format!(
-                    "state: pid {pid} claimed the header and died before it finished \
-                     initialising; the region will never be ready: remove it and create it \
-                     again"
-                )),
-                region,
-            ))
+            Err(Refusal::ClaimantDied(pid))
         }
-        Err(problem) => Err(problem.into_error(operation, region.source_object())),
-    }
+        Err(problem @ Problem::Corrupt(_)) => Err(Refusal::Corrupt(problem)),
+        Err(problem) => Err(Refusal::Pending(problem)),
+    })
 }
 
 /// Attempts to open until the header is ready or `deadline` passes: a few spins, then sleeps
@@ -263,13 +297,15 @@ fn wait_ready<'r, R: Source + ?Sized>(
     let mut round = 0_u32;
     let mut sleep = FIRST_SLEEP;
     loop {
-        let err = match attempt(region, layout, operation) {
-            Err(err) if err.kind() == ErrorKind::WouldBlock => err,
-            other => return other,
+        let problem = match look(region, layout, operation)? {
+            Ok(header) => return Ok(header),
+            Err(Refusal::Pending(problem)) => problem,
+            Err(refusal) => return Err(refusal.into_error(region, operation)),
         };
         let left = deadline.remaining();
         if left == Some(Duration::ZERO) {
-            let detail = err.detail().unwrap_or("the header is not ready");
+            let waited = problem.into_error(operation, None);
+            let detail = waited.detail().unwrap_or("the header is not ready");
             return Err(with_object(
                 Error::new(ErrorKind::TimedOut, operation)
                     .with_detail(format!("{detail} (gave up at the deadline)")),

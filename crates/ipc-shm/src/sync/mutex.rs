@@ -11,7 +11,7 @@ use rustix::io::Errno;
 
 use super::lock_error::{LockError, LockResult, OwnerDied};
 use super::mutex_guard::MutexGuard;
-use super::place::{Data, errno_error, monotonic, object_of};
+use super::place::{Data, errno_error, object_of};
 use crate::RegionAccess;
 use crate::slot::{Slot, SlotType};
 use crate::sys::pthread::{self, MUTEX_ALIGN, MUTEX_LEN, RawMutex};
@@ -357,7 +357,7 @@ impl<R: SharedRegion + ?Sized, T: Pod> Mutex<R, T> {
     pub fn lock_deadline(&self, deadline: Instant) -> LockResult<MutexGuard<'_, R, T>> {
         self.finish(
             "pthread_mutex_clocklock",
-            self.raw.lock_until(monotonic(deadline)),
+            self.raw.lock_until(Deadline::at(deadline).to_monotonic()),
         )
     }
 

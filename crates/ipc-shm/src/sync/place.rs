@@ -1,14 +1,12 @@
 //! What the objects of this module share: where a pthread object and its data sit inside a
-//! region, the data's copies, error construction, and deadlines as `CLOCK_MONOTONIC` times.
+//! region, the data's copies, and error construction.
 
 use std::marker::PhantomData;
 use std::ptr::NonNull;
-use std::time::Instant;
 
 use bytemuck::Pod;
 use ipc_core::{Error, ErrorKind, Object, Result, SharedRegion};
 use rustix::io::Errno;
-use rustix::time::{ClockId, Timespec, clock_gettime};
 
 use crate::{PodView, RegionAccess};
 
@@ -19,7 +17,9 @@ pub(crate) fn object_of<R: SharedRegion + ?Sized>(region: &R) -> Object {
         .unwrap_or_else(|| Object::from("anonymous region"))
 }
 
-/// An error for `errno` from `operation` on the `what` at `offset` of `region`.
+/// An error for `errno` from `operation` on the `what` at `offset` of `region`: the kind of
+/// [`Error::from_errno`]'s table, except where a pthread call's error number means something
+/// else (`EBUSY`, `EAGAIN`, `EDEADLK`).
 pub(crate) fn errno_error<R: SharedRegion + ?Sized>(
     region: &R,
     operation: &'static str,
@@ -27,18 +27,6 @@ pub(crate) fn errno_error<R: SharedRegion + ?Sized>(
     offset: usize,
     errno: Errno,
 ) -> Error {
-    let kind = match errno {
-        Errno::TIMEDOUT => ErrorKind::TimedOut,
-        // Only the `try_` forms return `EBUSY`; `EAGAIN` is a count at its maximum (an
-        // rwlock's readers), which no form of a call turns into "held, try again".
-        Errno::BUSY => ErrorKind::WouldBlock,
-        Errno::AGAIN => ErrorKind::LimitReached,
-        Errno::NOTRECOVERABLE => ErrorKind::CorruptSharedState,
-        Errno::DEADLK => ErrorKind::InvalidArgument,
-        Errno::PERM => ErrorKind::PermissionDenied,
-        Errno::INVAL => ErrorKind::InvalidArgument,
-        _ => ErrorKind::Other,
-    };
     let detail = match errno {
         Errno::NOTRECOVERABLE => format!(
             "the {what} at offset {offset} is not recoverable: a previous owner died and \
@@ -55,23 +43,16 @@ pub(crate) fn errno_error<R: SharedRegion + ?Sized>(
         Errno::TIMEDOUT => format!("the {what} at offset {offset} was held until the deadline"),
         _ => format!("the {what} at offset {offset}"),
     };
-    Error::from_errno_as(kind, operation, object_of(region), errno).with_detail(detail)
-}
-
-/// `instant` as an absolute `CLOCK_MONOTONIC` time (the clock `Instant` reads on Linux),
-/// computed from the time left so that no assumption about `Instant`'s epoch is made.
-pub(crate) fn monotonic(instant: Instant) -> Timespec {
-    let remaining = instant.saturating_duration_since(Instant::now());
-    let now = clock_gettime(ClockId::Monotonic);
-    let mut tv_sec = now
-        .tv_sec
-        .saturating_add(i64::try_from(remaining.as_secs()).unwrap_or(i64::MAX));
-    let mut tv_nsec = now.tv_nsec + i64::from(remaining.subsec_nanos());
-    if tv_nsec >= 1_000_000_000 {
-        tv_nsec -= 1_000_000_000;
-        tv_sec = tv_sec.saturating_add(1);
-    }
-    Timespec { tv_sec, tv_nsec }
+    let object = object_of(region);
+    let error = match errno {
+        // Only the `try_` forms return `EBUSY`; `EAGAIN` is a count at its maximum (an
+        // rwlock's readers), which no form of a call turns into "held, try again".
+        Errno::BUSY => Error::from_errno_as(ErrorKind::WouldBlock, operation, object, errno),
+        Errno::AGAIN => Error::from_errno_as(ErrorKind::LimitReached, operation, object, errno),
+        Errno::DEADLK => Error::from_errno_as(ErrorKind::InvalidArgument, operation, object, errno),
+        _ => Error::from_errno(operation, object, errno),
+    };
+    error.with_detail(detail)
 }
 
 /// The guarded value of a lock: `size_of::<T>()` bytes inside a region borrowed for `'r`,
@@ -160,11 +141,17 @@ mod tests {
     }
 
     #[test]
-    fn a_monotonic_deadline_lies_ahead_by_the_time_left() {
-        let now = clock_gettime(ClockId::Monotonic);
-        let at = monotonic(Instant::now() + std::time::Duration::from_secs(2));
-        // Only a lower bound: a loaded machine may take any time between the two readings.
-        assert!(at.tv_sec > now.tv_sec);
-        assert!((0..1_000_000_000).contains(&at.tv_nsec));
+    fn a_self_deadlock_is_invalid_and_an_unrecoverable_lock_is_corrupt() {
+        let region = crate::AnonymousRegion::new(4096).unwrap();
+        let deadlock = errno_error(&region, "pthread_mutex_lock", "mutex", 0, Errno::DEADLK);
+        assert_eq!(deadlock.kind(), ErrorKind::InvalidArgument);
+        let lost = errno_error(
+            &region,
+            "pthread_mutex_lock",
+            "mutex",
+            0,
+            Errno::NOTRECOVERABLE,
+        );
+        assert_eq!(lost.kind(), ErrorKind::CorruptSharedState);
     }
 }

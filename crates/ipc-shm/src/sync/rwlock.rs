@@ -10,7 +10,7 @@ use ipc_core::ErrorKind;
 use ipc_core::{Deadline, Limit, LimitScope, Result, SharedRegion};
 use rustix::io::Errno;
 
-use super::place::{Data, errno_error, monotonic};
+use super::place::{Data, errno_error};
 use crate::RegionAccess;
 use crate::slot::{Slot, SlotType};
 use crate::sys::pthread::{self, RWLOCK_ALIGN, RWLOCK_LEN, RawRwLock};
@@ -289,7 +289,7 @@ impl<'r, R: SharedRegion + ?Sized, T: Pod> RwLock<'r, R, T> {
     pub fn read_deadline(&self, deadline: Instant) -> Result<RwLockReadGuard<'_, 'r, R, T>> {
         self.finish_read(
             "pthread_rwlock_clockrdlock",
-            self.raw.read_until(monotonic(deadline)),
+            self.raw.read_until(Deadline::at(deadline).to_monotonic()),
         )
     }
 
@@ -385,7 +385,7 @@ impl<'r, R: SharedRegion + ?Sized, T: Pod> RwLock<'r, R, T> {
     pub fn write_deadline(&self, deadline: Instant) -> Result<RwLockWriteGuard<'_, 'r, R, T>> {
         self.finish_write(
             "pthread_rwlock_clockwrlock",
-            self.raw.write_until(monotonic(deadline)),
+            self.raw.write_until(Deadline::at(deadline).to_monotonic()),
         )
     }
 
