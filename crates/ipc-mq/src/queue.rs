@@ -1,0 +1,487 @@
+//! The message queue handle: opening, ownership, attributes.
+
+use std::fmt;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+
+use ipc_core::{Error, ErrorKind, ObjectName, OpenMode, Ownership, Result};
+use rustix::io::Errno;
+
+use crate::builder::{Access, QueueBuilder};
+use crate::limits::open_error;
+use crate::sys::mq;
+
+/// A POSIX message queue: discrete messages with priorities, shared by processes that find it
+/// by name (`/jobs`).
+///
+/// [`send`](Self::send) queues a message with a priority; [`receive`](Self::receive) takes
+/// the oldest message of the highest priority. Each has a non-blocking form (`try_*`,
+/// [`WouldBlock`](ipc_core::ErrorKind::WouldBlock)) and bounded forms (`*_timeout`,
+/// `*_deadline`, [`TimedOut`](ipc_core::ErrorKind::TimedOut)) measured on the monotonic clock.
+///
+/// The handle that created the queue removes its name on drop unless
+/// [`persist`](Self::persist)ed; processes that have it open keep using it until they close
+/// it.
+///
+/// # Close-on-exec
+///
+/// The descriptor is opened `O_CLOEXEC` (Linux makes every queue descriptor close-on-exec
+/// anyway), so an executed program does not inherit it.
+///
+/// # Limits
+///
+/// A new queue's sizes are capped, for a process without `CAP_SYS_RESOURCE`, by
+/// `/proc/sys/fs/mqueue/msg_max` (10 by default) and `msgsize_max` (8192); the number of
+/// queues by `queues_max`; the bytes a user's queues may take by `RLIMIT_MSGQUEUE`. Reaching
+/// one is a [`LimitReached`](ipc_core::ErrorKind::LimitReached) error that names it and its
+/// value.
+///
+/// # Examples
+///
+/// The reference's sender and receiver (doc 001 §2.4), in one process:
+///
+/// ```
+/// use ipc_core::ObjectName;
+/// use ipc_mq::Queue;
+///
+/// let name = ObjectName::unique("my-queue-doc")?;
+/// let queue = Queue::create_new(&name)?;
+/// queue.send(b"Hello via message queue!", 0)?;
+/// let message = queue.receive_vec()?;
+/// assert_eq!(message.bytes, b"Hello via message queue!");
+/// # Ok::<(), ipc_core::Error>(())
+/// ```
+///
+/// # References
+///
+/// - [`mq_overview(7)`](https://man7.org/linux/man-pages/man7/mq_overview.7.html)
+/// - [`mq_open(3)`](https://man7.org/linux/man-pages/man3/mq_open.3.html)
+pub struct Queue {
+    pub(crate) fd: OwnedFd,
+    name: ObjectName,
+    access: Access,
+    pub(crate) max_message_size: usize,
+    ownership: Ownership,
+    created: bool,
+}
+
+/// A queue's attributes at the time of [`Queue::attributes`].
+///
+/// # Examples
+///
+/// ```
+/// let name = ipc_core::ObjectName::unique("mq-attributes-doc")?;
+/// let queue = ipc_mq::Queue::create_new(&name)?;
+/// let attributes = queue.attributes()?;
+/// assert_eq!(attributes.current_messages(), 0);
+/// # Ok::<(), ipc_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attributes {
+    max_messages: usize,
+    max_message_size: usize,
+    current_messages: usize,
+    nonblocking: bool,
+}
+
+impl Attributes {
+    /// The most messages the queue holds (`mq_maxmsg`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let name = ipc_core::ObjectName::unique("mq-maxmsg-doc")?;
+    /// let queue = ipc_mq::Queue::builder().max_messages(4).create_new(&name)?;
+    /// assert_eq!(queue.attributes()?.max_messages(), 4);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn max_messages(&self) -> usize {
+        self.max_messages
+    }
+
+    /// The size in bytes of the largest message the queue takes (`mq_msgsize`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let name = ipc_core::ObjectName::unique("mq-msgsize-doc")?;
+    /// let queue = ipc_mq::Queue::create_new(&name)?;
+    /// assert_eq!(queue.attributes()?.max_message_size(), ipc_mq::DEFAULT_MAX_MESSAGE_SIZE);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn max_message_size(&self) -> usize {
+        self.max_message_size
+    }
+
+    /// The number of messages in the queue now (`mq_curmsgs`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let name = ipc_core::ObjectName::unique("mq-curmsgs-doc")?;
+    /// let queue = ipc_mq::Queue::create_new(&name)?;
+    /// queue.send(b"one", 0)?;
+    /// assert_eq!(queue.attributes()?.current_messages(), 1);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn current_messages(&self) -> usize {
+        self.current_messages
+    }
+
+    /// Whether the descriptor is in non-blocking mode (`O_NONBLOCK` in `mq_flags`). Queues
+    /// of this crate never are; the `try_*` forms do not need it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let name = ipc_core::ObjectName::unique("mq-flags-doc")?;
+    /// let queue = ipc_mq::Queue::create_new(&name)?;
+    /// assert!(!queue.attributes()?.is_nonblocking());
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn is_nonblocking(&self) -> bool {
+        self.nonblocking
+    }
+}
+
+impl Queue {
+    /// Options for a new or opened queue (sizes, access, mode).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let name = ipc_core::ObjectName::unique("mq-builder-fn-doc")?;
+    /// let _queue = ipc_mq::Queue::builder().max_messages(2).create_new(&name)?;
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn builder() -> QueueBuilder {
+        QueueBuilder::default()
+    }
+
+    /// Creates the queue `name` (10 messages of up to 8192 bytes, mode `0o600`, send and
+    /// receive); fails if it exists.
+    ///
+    /// # Errors
+    ///
+    /// - [`AlreadyExists`](ErrorKind::AlreadyExists) when the name is taken.
+    /// - [`LimitReached`](ErrorKind::LimitReached) naming `/proc/sys/fs/mqueue/msg_max`,
+    ///   `msgsize_max` or `queues_max`, `RLIMIT_MSGQUEUE` or `RLIMIT_NOFILE`, with its value.
+    /// - [`InvalidArgument`](ErrorKind::InvalidArgument) for a size of 0.
+    /// - [`InvalidName`](ErrorKind::InvalidName) for a name too long for the queue file system.
+    /// - [`PermissionDenied`](ErrorKind::PermissionDenied) or [`Other`](ErrorKind::Other)
+    ///   (`ENOMEM`) from `mq_open` and `fchmod`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_core::{ErrorKind, ObjectName};
+    ///
+    /// let name = ObjectName::unique("mq-create-doc")?;
+    /// let _queue = ipc_mq::Queue::create_new(&name)?;
+    /// let again = ipc_mq::Queue::create_new(&name).unwrap_err();
+    /// assert_eq!(again.kind(), ErrorKind::AlreadyExists);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    #[doc(alias = "mq_open")]
+    pub fn create_new(name: &ObjectName) -> Result<Self> {
+        Self::builder().create_new(name)
+    }
+
+    /// Opens the existing queue `name` for sending and receiving. The handle never removes it.
+    ///
+    /// # Errors
+    ///
+    /// - [`NotFound`](ErrorKind::NotFound) when there is none.
+    /// - [`PermissionDenied`](ErrorKind::PermissionDenied) when its mode refuses the access.
+    /// - [`LimitReached`](ErrorKind::LimitReached) (`RLIMIT_NOFILE`), or the other kinds of
+    ///   [`create_new`](Self::create_new) that `mq_open` can return.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_core::{ErrorKind, ObjectName};
+    ///
+    /// let name = ObjectName::unique("mq-open-doc")?;
+    /// assert_eq!(ipc_mq::Queue::open(&name).unwrap_err().kind(), ErrorKind::NotFound);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    #[doc(alias = "mq_open")]
+    pub fn open(name: &ObjectName) -> Result<Self> {
+        Self::builder().open(name)
+    }
+
+    /// Creates the queue `name` as [`create_new`](Self::create_new) does, or opens the one
+    /// already there as [`open`](Self::open) does.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`create_new`](Self::create_new) other than `AlreadyExists`, and those of
+    /// [`open`](Self::open); [`NotFound`](ErrorKind::NotFound) when other processes remove the
+    /// queue each time it is found (three attempts).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let name = ipc_core::ObjectName::unique("mq-either-doc")?;
+    /// let queue = ipc_mq::Queue::open_or_create(&name)?;
+    /// assert!(queue.was_created());
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    #[doc(alias = "mq_open")]
+    pub fn open_or_create(name: &ObjectName) -> Result<Self> {
+        Self::builder().open_or_create(name)
+    }
+
+    pub(crate) fn make(name: &ObjectName, mode: OpenMode, options: QueueBuilder) -> Result<Self> {
+        let object = name.as_str();
+        if options.max_messages == 0 || options.max_message_size == 0 {
+            return Err(Error::new(ErrorKind::InvalidArgument, "mq_open")
+                .with_object(object)
+                .with_detail("a queue must hold at least one message of at least one byte"));
+        }
+        let sizes = (options.max_messages, options.max_message_size);
+        let raw_sizes = (
+            i64::try_from(sizes.0).unwrap_or(i64::MAX),
+            i64::try_from(sizes.1).unwrap_or(i64::MAX),
+        );
+        let base = options.access.oflag() | libc::O_CLOEXEC;
+        let mode_bits = options.permissions.mode();
+        let create = || {
+            mq::open(
+                name.as_c_str(),
+                base | libc::O_CREAT | libc::O_EXCL,
+                mode_bits,
+                Some(raw_sizes),
+            )
+        };
+        let open = || mq::open(name.as_c_str(), base, 0, None);
+        let (fd, created) = match mode {
+            OpenMode::CreateNew => (
+                create().map_err(|errno| open_error(object, errno, Some(sizes)))?,
+                true,
+            ),
+            OpenMode::Open => (
+                open().map_err(|errno| open_error(object, errno, None))?,
+                false,
+            ),
+            OpenMode::OpenOrCreate => {
+                let mut attempt = 0;
+                loop {
+                    attempt += 1;
+                    match create() {
+                        Ok(fd) => break (fd, true),
+                        Err(Errno::EXIST) => {}
+                        Err(errno) => return Err(open_error(object, errno, Some(sizes))),
+                    }
+                    match open() {
+                        Ok(fd) => break (fd, false),
+                        Err(Errno::NOENT) if attempt < 3 => {}
+                        Err(errno) => return Err(open_error(object, errno, None)),
+                    }
+                }
+            }
+        };
+        let mut queue = Self {
+            fd,
+            name: name.clone(),
+            access: options.access,
+            max_message_size: 0,
+            ownership: Ownership::created(created),
+            created,
+        };
+        if created {
+            // On Linux the queue descriptor is a file of the mqueue file system, whose inodes
+            // take `fchmod` like any other: the mode is set exactly, whatever the umask took
+            // away at creation (the umask only narrows, so there is no wider window).
+            options
+                .permissions
+                .apply(queue.fd.as_fd(), "mq_open", object)?;
+        }
+        queue.max_message_size = queue.attributes()?.max_message_size;
+        Ok(queue)
+    }
+
+    /// The queue's name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let name = ipc_core::ObjectName::unique("mq-name-doc")?;
+    /// let queue = ipc_mq::Queue::create_new(&name)?;
+    /// assert_eq!(queue.name(), &name);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn name(&self) -> &ObjectName {
+        &self.name
+    }
+
+    /// Which ends this handle may use.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let name = ipc_core::ObjectName::unique("mq-access-fn-doc")?;
+    /// let queue = ipc_mq::Queue::create_new(&name)?;
+    /// assert_eq!(queue.access(), ipc_mq::Access::SendReceive);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn access(&self) -> Access {
+        self.access
+    }
+
+    /// Whether this handle created the queue (and so removes it on drop unless persisted).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let name = ipc_core::ObjectName::unique("mq-created-doc")?;
+    /// assert!(ipc_mq::Queue::create_new(&name)?.was_created());
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn was_created(&self) -> bool {
+        self.created
+    }
+
+    /// The queue's sizes and the number of messages in it now.
+    ///
+    /// # Errors
+    ///
+    /// [`Other`](ErrorKind::Other) should `mq_getattr` fail, which it does not on an open
+    /// queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let name = ipc_core::ObjectName::unique("mq-getattr-doc")?;
+    /// let queue = ipc_mq::Queue::create_new(&name)?;
+    /// assert_eq!(queue.attributes()?.max_messages(), ipc_mq::DEFAULT_MAX_MESSAGES);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    ///
+    /// # References
+    ///
+    /// - [`mq_getattr(3)`](https://man7.org/linux/man-pages/man3/mq_getattr.3.html)
+    #[doc(alias = "mq_getattr")]
+    pub fn attributes(&self) -> Result<Attributes> {
+        let raw = mq::getattr(self.fd.as_fd())
+            .map_err(|errno| Error::from_errno("mq_getattr", self.name.as_str(), errno))?;
+        let size = |value: i64| usize::try_from(value).unwrap_or(0);
+        Ok(Attributes {
+            max_messages: size(raw.max_messages),
+            max_message_size: size(raw.max_message_size),
+            current_messages: size(raw.current_messages),
+            nonblocking: raw.flags & i64::from(libc::O_NONBLOCK) != 0,
+        })
+    }
+
+    /// Keeps the queue after this handle drops (a creator removes it otherwise).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let name = ipc_core::ObjectName::unique("mq-persist-doc")?;
+    /// let mut queue = ipc_mq::Queue::create_new(&name)?;
+    /// queue.persist();
+    /// drop(queue);
+    /// ipc_mq::Queue::unlink_name(&name)?;
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn persist(&mut self) {
+        self.ownership.persist();
+    }
+
+    /// Removes the queue's name now; this handle and others already open keep working.
+    ///
+    /// # Errors
+    ///
+    /// [`NotFound`](ErrorKind::NotFound) when the name is already gone;
+    /// [`PermissionDenied`](ErrorKind::PermissionDenied) when the caller may not remove it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let name = ipc_core::ObjectName::unique("mq-unlink-doc")?;
+    /// let queue = ipc_mq::Queue::create_new(&name)?;
+    /// let queue = queue.unlink()?;
+    /// queue.send(b"still works", 1)?;
+    /// assert!(ipc_mq::Queue::open(&name).is_err());
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    #[doc(alias = "mq_unlink")]
+    pub fn unlink(mut self) -> Result<Self> {
+        self.ownership.take_removal();
+        Self::unlink_name(&self.name)?;
+        Ok(self)
+    }
+
+    /// Removes the queue `name`, which another process may have created.
+    ///
+    /// # Errors
+    ///
+    /// [`NotFound`](ErrorKind::NotFound) when there is none;
+    /// [`PermissionDenied`](ErrorKind::PermissionDenied) when the caller may not remove it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_core::ErrorKind;
+    ///
+    /// let name = ipc_core::ObjectName::unique("mq-unlink-name-doc")?;
+    /// let err = ipc_mq::Queue::unlink_name(&name).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::NotFound);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    ///
+    /// # References
+    ///
+    /// - [`mq_unlink(3)`](https://man7.org/linux/man-pages/man3/mq_unlink.3.html)
+    #[doc(alias = "mq_unlink")]
+    pub fn unlink_name(name: &ObjectName) -> Result<()> {
+        mq::unlink(name.as_c_str())
+            .map_err(|errno| Error::from_errno("mq_unlink", name.as_str(), errno))
+    }
+}
+
+impl Drop for Queue {
+    fn drop(&mut self) {
+        if self.ownership.take_removal() {
+            // Nothing to report to from a drop; a name already gone is what was wanted.
+            let _ = mq::unlink(self.name.as_c_str());
+        }
+    }
+}
+
+impl AsFd for Queue {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+impl AsRawFd for Queue {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+impl fmt::Debug for Queue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Queue")
+            .field("name", &self.name)
+            .field("fd", &self.fd.as_raw_fd())
+            .field("access", &self.access)
+            .field("max_message_size", &self.max_message_size)
+            .field("ownership", &self.ownership)
+            .field("created", &self.created)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_queue_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Queue>();
+    }
+}
