@@ -1,6 +1,6 @@
 //! Options for creating and opening a message queue.
 
-use ipc_core::{ObjectName, OpenMode, Permissions, Result};
+use ipc_core::{ObjectName, OpenMode, Permissions, Result, TrustedOwner};
 
 use crate::queue::Queue;
 
@@ -73,6 +73,7 @@ pub struct QueueBuilder {
     pub(crate) max_message_size: usize,
     pub(crate) access: Access,
     pub(crate) permissions: Permissions,
+    pub(crate) owner: TrustedOwner,
 }
 
 impl Default for QueueBuilder {
@@ -82,6 +83,7 @@ impl Default for QueueBuilder {
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             access: Access::default(),
             permissions: Permissions::default(),
+            owner: TrustedOwner::default(),
         }
     }
 }
@@ -158,6 +160,44 @@ impl QueueBuilder {
     #[must_use]
     pub fn permissions(mut self, permissions: Permissions) -> Self {
         self.permissions = permissions;
+        self
+    }
+
+    /// Accepts an existing queue owned by `uid` (or root) instead of the caller's own user.
+    ///
+    /// By default an opened queue must belong to the caller's effective user or to root: a
+    /// queue planted under the name by another user could be read or filled by them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let name = ipc_core::ObjectName::unique("mq-trust-owner-doc")?;
+    /// let made = ipc_mq::Queue::create_new(&name)?;
+    /// let me = rustix::process::geteuid().as_raw();
+    /// let _queue = ipc_mq::Queue::builder().trust_owner(me).open(&name)?;
+    /// # drop(made);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    #[must_use]
+    pub fn trust_owner(mut self, uid: u32) -> Self {
+        self.owner = TrustedOwner::Uid(uid);
+        self
+    }
+
+    /// Accepts an existing queue whoever owns it; use this only where that is the design.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let name = ipc_core::ObjectName::unique("mq-trust-any-doc")?;
+    /// let made = ipc_mq::Queue::create_new(&name)?;
+    /// let _queue = ipc_mq::Queue::builder().trust_any_owner().open(&name)?;
+    /// # drop(made);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    #[must_use]
+    pub fn trust_any_owner(mut self) -> Self {
+        self.owner = TrustedOwner::Any;
         self
     }
 

@@ -3,7 +3,8 @@
 use std::fmt;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
-use ipc_core::{Error, ErrorKind, ObjectName, OpenMode, Ownership, Result};
+use ipc_core::{Error, ErrorKind, NodeCheck, ObjectName, OpenMode, Ownership, Result};
+use rustix::fs::FileType;
 use rustix::io::Errno;
 
 use crate::builder::{Access, QueueBuilder};
@@ -191,7 +192,9 @@ impl Queue {
     /// # Errors
     ///
     /// - [`NotFound`](ErrorKind::NotFound) when there is none.
-    /// - [`PermissionDenied`](ErrorKind::PermissionDenied) when its mode refuses the access.
+    /// - [`PermissionDenied`](ErrorKind::PermissionDenied) when its mode refuses the access, or
+    ///   it belongs to a user other than the caller or root (see
+    ///   [`QueueBuilder::trust_owner`](crate::QueueBuilder::trust_owner)).
     /// - [`LimitReached`](ErrorKind::LimitReached) (`RLIMIT_NOFILE`), or the other kinds of
     ///   [`create_new`](Self::create_new) that `mq_open` can return.
     ///
@@ -288,6 +291,15 @@ impl Queue {
             ownership: Ownership::created(created),
             created,
         };
+        if !created {
+            // An existing queue must belong to a trusted user; the queue descriptor is a file
+            // of the mqueue file system, whose inodes are regular files to `fstat`.
+            let stat = rustix::fs::fstat(queue.fd.as_fd())
+                .map_err(|errno| Error::from_errno("fstat", object, errno))?;
+            NodeCheck::new(FileType::RegularFile, "a message queue")
+                .owned_by(options.owner, "QueueBuilder::trust_owner")
+                .check(&stat, "mq_open", object)?;
+        }
         if created {
             // On Linux the queue descriptor is a file of the mqueue file system, whose inodes
             // take `fchmod` like any other: the mode is set exactly, whatever the umask took

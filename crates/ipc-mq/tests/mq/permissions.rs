@@ -59,3 +59,34 @@ fn opening_an_existing_queue_keeps_its_mode() {
     assert_eq!(mode_of(&sut), 0o640);
     drop(made);
 }
+
+#[test]
+fn a_queue_owned_by_an_untrusted_user_is_refused_unless_trusted() {
+    if !rustix::process::geteuid().is_root() {
+        return; // only root can give a queue to another user
+    }
+    let name = TestName::new();
+    let made = Queue::create_new(&name.name).unwrap();
+    let stranger = rustix::process::Uid::from_raw(12345);
+    rustix::fs::fchown(&made, Some(stranger), None).unwrap();
+    assert_eq!(rustix::fs::fstat(&made).unwrap().st_uid, 12345);
+
+    let err = Queue::open(&name.name).unwrap_err();
+    assert_eq!(err.kind(), ipc_core::ErrorKind::PermissionDenied);
+    assert!(err.to_string().contains("12345"), "{err}");
+    assert!(
+        err.to_string().contains("QueueBuilder::trust_owner"),
+        "{err}"
+    );
+    assert!(
+        Queue::open_or_create(&name.name).is_err(),
+        "open_or_create finds the queue and refuses it too"
+    );
+
+    Queue::builder()
+        .trust_owner(12345)
+        .open(&name.name)
+        .unwrap();
+    Queue::builder().trust_any_owner().open(&name.name).unwrap();
+    drop(made);
+}
