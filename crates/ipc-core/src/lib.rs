@@ -14,7 +14,8 @@
 //!   gives it its name only once it is complete (`O_TMPFILE` and `linkat`).
 //! - [`Deadline`] and [`Wait`]: monotonic deadlines, the `EINTR` retry loop written once, and the
 //!   conversion to `CLOCK_REALTIME` for the calls that need it.
-//! - [`wait_ready`]: bounded readiness waits on a descriptor (`poll`).
+//! - [`wait_ready`]: bounded readiness waits on a descriptor (`poll`); [`Backoff`]: growing,
+//!   deadline-bounded pauses between polls where the kernel has no bounded wait.
 //! - [`SharedRegion`]: the contract of a mapping shared between processes.
 //! - [`ChildFds`]: descriptors handed to a child process at fixed numbers.
 //!
@@ -40,6 +41,7 @@
 //! types.
 #![doc(test(attr(deny(warnings))))]
 
+mod backoff;
 mod child_fds;
 mod deadline;
 mod errno;
@@ -58,6 +60,7 @@ mod sys;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use backoff::Backoff;
 pub use child_fds::ChildFds;
 pub use deadline::{Deadline, Wait};
 pub use error::{Error, Result};

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
-use ipc_core::{Deadline, Error, ErrorKind, Result, Wait};
+use ipc_core::{Backoff, Deadline, Error, ErrorKind, Result, Wait};
 use rustix::fs::{Access, AtFlags, CWD, Mode, OFlags};
 use rustix::io::Errno;
 
@@ -454,18 +454,15 @@ fn open_now(target: &Target, end: End) -> Opened {
 /// Opens the write end, retrying a non-blocking open at growing intervals until a reader is
 /// there or `deadline` passes.
 fn open_writer_polling(target: &Target, deadline: Deadline) -> Opened {
-    let mut pause = Duration::from_millis(1);
+    let mut backoff = Backoff::new(Duration::from_millis(1), LONGEST_PAUSE, deadline);
     loop {
         match open_now(target, End::Write) {
             Err(Failure::Os(Errno::NXIO)) => {}
             result => return result,
         }
-        let left = deadline.remaining().unwrap_or(pause);
-        if left.is_zero() {
+        if !backoff.pause() {
             return Err(Failure::Os(Errno::TIMEDOUT));
         }
-        std::thread::sleep(pause.min(left));
-        pause = (pause * 2).min(LONGEST_PAUSE);
     }
 }
 

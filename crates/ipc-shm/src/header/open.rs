@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use ipc_core::{Deadline, Error, ErrorKind, Result, SharedRegion};
+use ipc_core::{Backoff, Deadline, Error, ErrorKind, Result, SharedRegion};
 
 use super::creator::claimant_is_dead;
 use super::layout::{HEADER_LEN, Layout, STATE_OFFSET};
@@ -295,15 +295,14 @@ fn wait_ready<'r, R: Source + ?Sized>(
     const FIRST_SLEEP: Duration = Duration::from_micros(50);
     const MAX_SLEEP: Duration = Duration::from_millis(10);
     let mut round = 0_u32;
-    let mut sleep = FIRST_SLEEP;
+    let mut backoff = Backoff::new(FIRST_SLEEP, MAX_SLEEP, deadline);
     loop {
         let problem = match look(region, layout, operation)? {
             Ok(header) => return Ok(header),
             Err(Refusal::Pending(problem)) => problem,
             Err(refusal) => return Err(refusal.into_error(region, operation)),
         };
-        let left = deadline.remaining();
-        if left == Some(Duration::ZERO) {
+        if deadline.has_passed() {
             let waited = problem.into_error(operation, None);
             let detail = waited.detail().unwrap_or("the header is not ready");
             return Err(with_object(
@@ -318,8 +317,8 @@ fn wait_ready<'r, R: Source + ?Sized>(
             }
             round += 1;
         } else {
-            std::thread::sleep(left.map_or(sleep, |left| left.min(sleep)));
-            sleep = (sleep * 2).min(MAX_SLEEP);
+            // A `false` (the deadline passed meanwhile) is seen at the top of the next round.
+            backoff.pause();
         }
     }
 }

@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use ipc_core::Wait;
+use ipc_core::{Backoff, Wait};
 use rustix::io::Errno;
 
 /// The first sleep between two attempts of a bounded wait.
@@ -36,18 +36,15 @@ pub(crate) fn acquire(
         Wait::NonBlocking => wait.retry(|_| attempt(false)),
         Wait::Forever => wait.retry(|_| attempt(true)),
         Wait::Until(deadline) => {
-            let mut pause = FIRST_PAUSE;
+            let mut backoff = Backoff::new(FIRST_PAUSE, LONGEST_PAUSE, deadline);
             loop {
                 match Wait::NonBlocking.retry(|_| attempt(false)) {
                     Err(Errno::AGAIN | Errno::ACCESS) => {}
                     done => return done,
                 }
-                match deadline.remaining() {
-                    Some(Duration::ZERO) => return Err(Errno::TIMEDOUT),
-                    Some(left) => std::thread::sleep(pause.min(left)),
-                    None => std::thread::sleep(pause),
+                if !backoff.pause() {
+                    return Err(Errno::TIMEDOUT);
                 }
-                pause = (pause * 2).min(LONGEST_PAUSE);
             }
         }
     }
