@@ -4,6 +4,7 @@
 //! - `test-all`: everything CI checks, in order (see [`test_all`]).
 //! - `bench [--quick] [--filter SUBSTR]`: the benchmarks in release mode (see [`bench`](mod@bench)).
 //! - `tidy`: the repository's source rules (see [`tidy`]); they also run as a `#[test]`.
+//! - `sweep`: the leak sweep alone (see [`sweep`]), for after an interrupted test run.
 //!
 //! Std only: arguments are parsed by hand and every tool runs as a child process.
 
@@ -25,6 +26,7 @@ tasks:
                                 quick bench (overwrites target/ipc-bench), leak sweep
   bench [--quick] [--filter S]  run the benchmarks in release mode
   tidy                          check the repository's source rules
+  sweep                         list the test objects left behind (the leak sweep)
 ";
 
 fn main() -> ExitCode {
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
         Task::TestAll => test_all::run(),
         Task::Bench(options) => bench::run(&options),
         Task::Tidy => tidy::run(),
+        Task::Sweep => sweep::run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -61,6 +64,7 @@ enum Task {
     TestAll,
     Bench(bench::Options),
     Tidy,
+    Sweep,
 }
 
 fn parse(args: &[String]) -> Result<Task, String> {
@@ -75,6 +79,7 @@ fn parse(args: &[String]) -> Result<Task, String> {
         "help" | "-h" | "--help" => Ok(Task::Help),
         "test-all" => no_arguments(Task::TestAll),
         "tidy" => no_arguments(Task::Tidy),
+        "sweep" => no_arguments(Task::Sweep),
         "bench" => parse_bench(rest).map(Task::Bench),
         other => Err(format!("unknown task `{other}`")),
     }
@@ -128,6 +133,12 @@ mod tests {
             filter: Some("fifo".to_owned()),
         });
         assert_eq!(parse_strs(&["bench", "--filter=fifo"]), Ok(expected));
+    }
+
+    #[test]
+    fn sweep_takes_no_arguments() {
+        assert_eq!(parse_strs(&["sweep"]), Ok(Task::Sweep));
+        assert!(parse_strs(&["sweep", "--quick"]).is_err());
     }
 
     #[test]
