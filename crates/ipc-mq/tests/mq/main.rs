@@ -6,9 +6,11 @@
 //! as "at least". Every queue is named by `unique_test_name` and removed.
 
 mod bounds;
+mod faults;
 mod limits;
 mod model;
 mod order;
 mod ownership;
 mod permissions;
+mod producers;
 mod support;
