@@ -6,8 +6,11 @@
 //! as "at least". Every queue is named by `unique_test_name` and removed.
 
 mod bounds;
+mod descriptor;
 mod limits;
 mod model;
+mod nonblocking;
+mod notify;
 mod order;
 mod ownership;
 mod permissions;
