@@ -14,8 +14,16 @@
 //! - Limit errors name their knob (`/proc/sys/fs/mqueue/msg_max`, `msgsize_max`,
 //!   `queues_max`, `RLIMIT_MSGQUEUE`) and its value.
 //!
+//! - [`Queue::set_nonblocking`] sets `O_NONBLOCK` (`mq_setattr`): the plain `send`/`receive`
+//!   then fail with `WouldBlock` instead of sleeping.
+//! - `mq_notify` in three forms: [`Queue::notify_descriptor`] ([`Notification`], a socket that
+//!   polls readable when a message arrives in the empty queue), [`Queue::notify_signal`] and
+//!   [`Queue::notify_thread`] ([`NotifyThread`]); a second registrant is
+//!   [`AlreadyExists`](ipc_core::ErrorKind::AlreadyExists).
+//!
 //! On Linux a queue descriptor is a file descriptor: [`Queue`] implements `AsFd`, and it polls
-//! readable when a message is waiting, writable when there is room.
+//! readable when a message is waiting, writable when there is room. `OwnedFd::from(queue)`
+//! takes the descriptor out and [`Queue::from_fd`] checks one that came from elsewhere.
 //!
 //! # Examples
 //!
@@ -37,11 +45,14 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod builder;
+mod descriptor;
 mod limits;
+mod notify;
 mod queue;
 mod sys;
 mod transfer;
 
 pub use builder::{Access, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_MESSAGES, QueueBuilder};
+pub use notify::{Notification, NotificationEvent, NotifyThread};
 pub use queue::{Attributes, Queue};
 pub use transfer::Message;

@@ -58,11 +58,28 @@ use crate::sys::mq;
 /// - [`mq_open(3)`](https://man7.org/linux/man-pages/man3/mq_open.3.html)
 pub struct Queue {
     pub(crate) fd: OwnedFd,
-    name: ObjectName,
-    access: Access,
+    pub(crate) named: Named,
+    pub(crate) access: Access,
     pub(crate) max_message_size: usize,
-    ownership: Ownership,
-    created: bool,
+    pub(crate) created: bool,
+}
+
+/// A queue's name and whether the handle removes it: a part of its own, which removes the name
+/// when it drops, so that taking the descriptor out of a [`Queue`] (`From<Queue> for OwnedFd`)
+/// ends the handle as a drop does, with no `Drop` on `Queue` to get in the way.
+#[derive(Debug)]
+pub(crate) struct Named {
+    pub(crate) name: ObjectName,
+    pub(crate) ownership: Ownership,
+}
+
+impl Drop for Named {
+    fn drop(&mut self) {
+        if self.ownership.take_removal() {
+            // Nothing to report to from a drop; a name already gone is what was wanted.
+            let _ = mq::unlink(self.name.as_c_str());
+        }
+    }
 }
 
 /// A queue's attributes at the time of [`Queue::attributes`].
@@ -128,8 +145,9 @@ impl Attributes {
         self.current_messages
     }
 
-    /// Whether the descriptor is in non-blocking mode (`O_NONBLOCK` in `mq_flags`). Queues
-    /// of this crate never are; the `try_*` forms do not need it.
+    /// Whether the descriptor is in non-blocking mode (`O_NONBLOCK` in `mq_flags`), as
+    /// [`Queue::set_nonblocking`] leaves it; queues open blocking. The `try_*` forms do not
+    /// need it.
     ///
     /// # Examples
     ///
@@ -285,10 +303,12 @@ impl Queue {
         };
         let mut queue = Self {
             fd,
-            name: name.clone(),
+            named: Named {
+                name: name.clone(),
+                ownership: Ownership::created(created),
+            },
             access: options.access,
             max_message_size: 0,
-            ownership: Ownership::created(created),
             created,
         };
         if !created {
@@ -323,7 +343,7 @@ impl Queue {
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
     pub fn name(&self) -> &ObjectName {
-        &self.name
+        &self.named.name
     }
 
     /// Which ends this handle may use.
@@ -375,7 +395,7 @@ impl Queue {
     #[doc(alias = "mq_getattr")]
     pub fn attributes(&self) -> Result<Attributes> {
         let raw = mq::getattr(self.fd.as_fd())
-            .map_err(|errno| Error::from_errno("mq_getattr", self.name.as_str(), errno))?;
+            .map_err(|errno| Error::from_errno("mq_getattr", self.name().as_str(), errno))?;
         let size = |value: i64| usize::try_from(value).unwrap_or(0);
         Ok(Attributes {
             max_messages: size(raw.max_messages),
@@ -398,7 +418,7 @@ impl Queue {
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
     pub fn persist(&mut self) {
-        self.ownership.persist();
+        self.named.ownership.persist();
     }
 
     /// Removes the queue's name now; this handle and others already open keep working.
@@ -420,8 +440,8 @@ impl Queue {
     /// ```
     #[doc(alias = "mq_unlink")]
     pub fn unlink(mut self) -> Result<Self> {
-        self.ownership.take_removal();
-        Self::unlink_name(&self.name)?;
+        self.named.ownership.take_removal();
+        Self::unlink_name(self.name())?;
         Ok(self)
     }
 
@@ -453,15 +473,6 @@ impl Queue {
     }
 }
 
-impl Drop for Queue {
-    fn drop(&mut self) {
-        if self.ownership.take_removal() {
-            // Nothing to report to from a drop; a name already gone is what was wanted.
-            let _ = mq::unlink(self.name.as_c_str());
-        }
-    }
-}
-
 impl AsFd for Queue {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
@@ -477,11 +488,11 @@ impl AsRawFd for Queue {
 impl fmt::Debug for Queue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Queue")
-            .field("name", &self.name)
+            .field("name", &self.named.name)
             .field("fd", &self.fd.as_raw_fd())
             .field("access", &self.access)
             .field("max_message_size", &self.max_message_size)
-            .field("ownership", &self.ownership)
+            .field("ownership", &self.named.ownership)
             .field("created", &self.created)
             .finish()
     }

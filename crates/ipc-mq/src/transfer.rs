@@ -1,8 +1,10 @@
 //! Sending and receiving messages: blocking, non-blocking and bounded.
 
+use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant};
 
 use ipc_core::{Error, ErrorKind, Result, Wait};
+use rustix::event::PollFlags;
 use rustix::io::Errno;
 use rustix::time::Timespec;
 
@@ -49,6 +51,8 @@ impl Queue {
     ///   queue's [`max_message_size`](crate::Attributes::max_message_size).
     /// - [`InvalidArgument`](ErrorKind::InvalidArgument) for a priority of `MQ_PRIO_MAX` or
     ///   more, or a handle not opened for sending (`EBADF`).
+    /// - [`WouldBlock`](ErrorKind::WouldBlock) when the queue is full and the descriptor was
+    ///   made non-blocking ([`set_nonblocking`](Self::set_nonblocking)).
     ///
     /// # Examples
     ///
@@ -150,6 +154,8 @@ impl Queue {
     ///
     /// - [`InvalidArgument`](ErrorKind::InvalidArgument) when `buffer` is shorter than the
     ///   queue's message size, or the handle was not opened for receiving (`EBADF`).
+    /// - [`WouldBlock`](ErrorKind::WouldBlock) when the queue is empty and the descriptor was
+    ///   made non-blocking ([`set_nonblocking`](Self::set_nonblocking)).
     ///
     /// # Examples
     ///
@@ -285,8 +291,11 @@ impl Queue {
                 )));
         }
         let fd = self.fd_for_io();
-        wait.retry(|wait| mq::send(fd, message, priority, until(wait)))
-            .map_err(|errno| io_error("mq_send", object, errno, wait))
+        wait.retry(|wait| match mq::send(fd, message, priority, until(wait)) {
+            Err(Errno::AGAIN) => ready_or_again(fd, PollFlags::OUT, wait),
+            result => result,
+        })
+        .map_err(|errno| io_error("mq_send", object, errno, wait))
     }
 
     fn receive_wait(&self, buffer: &mut [u8], wait: Wait) -> Result<(usize, u32)> {
@@ -301,12 +310,31 @@ impl Queue {
                 )));
         }
         let fd = self.fd_for_io();
-        wait.retry(|wait| mq::receive(fd, buffer, until(wait)))
-            .map_err(|errno| io_error("mq_receive", object, errno, wait))
+        wait.retry(|wait| match mq::receive(fd, buffer, until(wait)) {
+            Err(Errno::AGAIN) => ready_or_again(fd, PollFlags::IN, wait),
+            result => result,
+        })
+        .map_err(|errno| io_error("mq_receive", object, errno, wait))
     }
 
-    fn fd_for_io(&self) -> std::os::fd::BorrowedFd<'_> {
+    fn fd_for_io(&self) -> BorrowedFd<'_> {
         std::os::fd::AsFd::as_fd(self)
+    }
+}
+
+/// What a call that met `EAGAIN` does next. Only a descriptor made non-blocking with
+/// [`Queue::set_nonblocking`] gives `EAGAIN`, and the kernel gives it before looking at a
+/// timeout (`do_mq_timedsend`: `if (f_flags & O_NONBLOCK) ret = -EAGAIN; else wq_sleep(…)`):
+/// a bounded wait then polls the descriptor for `events` until its deadline and has the call
+/// tried again (returning `EINTR` to [`Wait::retry`], which checks the deadline); the other
+/// waits keep the `EAGAIN`, which is `WouldBlock`.
+fn ready_or_again<T>(fd: BorrowedFd<'_>, events: PollFlags, wait: Wait) -> Result<T, Errno> {
+    match wait {
+        Wait::Until(_) => {
+            ipc_core::wait_ready(fd, events, wait)?;
+            Err(Errno::INTR)
+        }
+        Wait::NonBlocking | Wait::Forever => Err(Errno::AGAIN),
     }
 }
 

@@ -1,3 +1,5 @@
-//! The raw calls of the crate, each wrapped once: the `mq_*` functions.
+//! The raw calls of the crate, each wrapped once: the `mq_*` functions and the
+//! `mq_notify` system call.
 
 pub(crate) mod mq;
+pub(crate) mod notify;

@@ -83,6 +83,21 @@ pub(crate) fn getattr(mqd: BorrowedFd<'_>) -> Result<RawAttr, Errno> {
     })
 }
 
+/// `mq_setattr`: sets or clears `O_NONBLOCK` on the open queue description, the one flag
+/// `mq_setattr(3)` changes ("The only attribute that can be modified is the setting of the
+/// O_NONBLOCK flag in mq_flags").
+pub(crate) fn set_nonblocking(mqd: BorrowedFd<'_>, nonblocking: bool) -> Result<(), Errno> {
+    let mut attr = zeroed_attr();
+    attr.mq_flags = if nonblocking {
+        i64::from(libc::O_NONBLOCK)
+    } else {
+        0
+    };
+    // SAFETY: `mqd` is open for the call; `attr` is a valid `mq_attr` on the stack, and the
+    // old-attributes pointer may be null.
+    check(unsafe { libc::mq_setattr(mqd.as_raw_fd(), &attr, std::ptr::null_mut()) })
+}
+
 /// `mq_send` or `mq_timedsend`: queues `message` at `priority`.
 pub(crate) fn send(
     mqd: BorrowedFd<'_>,

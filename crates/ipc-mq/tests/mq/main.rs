@@ -6,9 +6,12 @@
 //! as "at least". Every queue is named by `unique_test_name` and removed.
 
 mod bounds;
+mod descriptor;
 mod faults;
 mod limits;
 mod model;
+mod nonblocking;
+mod notify;
 mod order;
 mod ownership;
 mod permissions;
