@@ -113,6 +113,7 @@ impl Queue {
             named: Named {
                 name,
                 ownership: Ownership::Opener,
+                identity: None,
             },
             access,
             max_message_size: usize::try_from(attr.max_message_size).unwrap_or(0),
@@ -127,6 +128,11 @@ impl Queue {
 /// its name now unless [`persist`](Queue::persist)ed (the queue itself lives on while a
 /// descriptor is open, so the returned one keeps working). Call `persist()` first to keep the
 /// name for [`Queue::from_fd`] or other processes.
+///
+/// The removal checks that the name still names this queue by opening it for a moment; as
+/// closing any descriptor of a queue does, closing that one ends a signal-form
+/// ([`Queue::notify_signal`]) registration this process holds on the queue. Register again
+/// after the conversion if you need one.
 ///
 /// # Examples
 ///

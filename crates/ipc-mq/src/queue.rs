@@ -71,13 +71,43 @@ pub struct Queue {
 pub(crate) struct Named {
     pub(crate) name: ObjectName,
     pub(crate) ownership: Ownership,
+    /// The queue's inode (`st_dev`, `st_ino`), so the removal takes the name only while it
+    /// still names this queue.
+    pub(crate) identity: Option<(u64, u64)>,
+}
+
+impl Named {
+    /// Removes the name if it still names the queue whose inode is `identity`.
+    ///
+    /// Between the creation and this drop someone may have removed the name and made another
+    /// queue under it; that queue is not ours to remove. The queue mounted nowhere has no
+    /// path to `stat`, so the name is opened (read-only, else write-only: the creator holds at
+    /// least one of the two unless it set a mode without either) and its descriptor compared.
+    /// What cannot be proved ours is left alone. A race remains between the comparison and
+    /// `mq_unlink`, which takes a name, not a descriptor: the window of two system calls,
+    /// where a blind removal would have no check at all.
+    fn remove_if_same(&self, identity: (u64, u64)) {
+        let name = self.name.as_c_str();
+        let flags = libc::O_CLOEXEC | libc::O_NONBLOCK;
+        let opened = mq::open(name, libc::O_RDONLY | flags, 0, None)
+            .or_else(|_| mq::open(name, libc::O_WRONLY | flags, 0, None));
+        let Ok(probe) = opened else { return };
+        let same =
+            rustix::fs::fstat(&probe).is_ok_and(|stat| (stat.st_dev, stat.st_ino) == identity);
+        drop(probe);
+        if same {
+            // Nothing to report to from a drop; a name already gone is what was wanted.
+            let _ = mq::unlink(name);
+        }
+    }
 }
 
 impl Drop for Named {
     fn drop(&mut self) {
-        if self.ownership.take_removal() {
-            // Nothing to report to from a drop; a name already gone is what was wanted.
-            let _ = mq::unlink(self.name.as_c_str());
+        if self.ownership.take_removal()
+            && let Some(identity) = self.identity
+        {
+            self.remove_if_same(identity);
         }
     }
 }
@@ -306,24 +336,27 @@ impl Queue {
             named: Named {
                 name: name.clone(),
                 ownership: Ownership::created(created),
+                identity: None,
             },
             access: options.access,
             max_message_size: 0,
             created,
         };
+        // The queue descriptor is a file of the mqueue file system, whose inodes are regular
+        // files to `fstat`: its identity is what the creator's removal checks.
+        let stat = rustix::fs::fstat(queue.fd.as_fd())
+            .map_err(|errno| Error::from_errno("fstat", object, errno))?;
+        queue.named.identity = Some((stat.st_dev, stat.st_ino));
         if !created {
-            // An existing queue must belong to a trusted user; the queue descriptor is a file
-            // of the mqueue file system, whose inodes are regular files to `fstat`.
-            let stat = rustix::fs::fstat(queue.fd.as_fd())
-                .map_err(|errno| Error::from_errno("fstat", object, errno))?;
+            // An existing queue must belong to a trusted user.
             NodeCheck::new(FileType::RegularFile, "a message queue")
                 .owned_by(options.owner, "QueueBuilder::trust_owner")
                 .check(&stat, "mq_open", object)?;
         }
         if created {
-            // On Linux the queue descriptor is a file of the mqueue file system, whose inodes
-            // take `fchmod` like any other: the mode is set exactly, whatever the umask took
-            // away at creation (the umask only narrows, so there is no wider window).
+            // On Linux the queue descriptor takes `fchmod` like any other file: the mode is set
+            // exactly, whatever the umask took away at creation (the umask only narrows, so
+            // there is no wider window).
             options
                 .permissions
                 .apply(queue.fd.as_fd(), "mq_open", object)?;

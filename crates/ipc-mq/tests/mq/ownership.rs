@@ -19,6 +19,23 @@ fn dropping_the_creator_removes_the_queue() {
 }
 
 #[test]
+fn the_creators_drop_leaves_a_queue_made_since_under_its_name() {
+    let name = TestName::new();
+    let sut = Queue::create_new(&name.name).unwrap();
+    Queue::unlink_name(&name.name).unwrap();
+    let successor = Queue::create_new(&name.name).unwrap();
+    successor.send(b"mine", 0).unwrap();
+    drop(sut);
+    let reopened = Queue::open(&name.name).unwrap();
+    assert_eq!(reopened.receive_vec().unwrap().bytes, b"mine");
+    drop(successor);
+    assert_eq!(
+        Queue::open(&name.name).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+}
+
+#[test]
 fn a_persisted_queue_outlives_its_creator_until_unlinked() {
     let name = TestName::new();
     let mut sut = Queue::create_new(&name.name).unwrap();
