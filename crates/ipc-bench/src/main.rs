@@ -5,7 +5,8 @@
 //! (msg/s, MB/s), each through this project's API and through raw `libc` calls on the same
 //! descriptors, interleaved round by round so drift cancels. The headline is the ratio API/raw.
 //! A case may also measure other crates on the same objects in the same rounds (`mq`:
-//! `posix_mq`), each reported with its own ratio to raw. It prints a Markdown table and writes `results.json` and `chart.svg` under `--out`.
+//! `posix_mq`), each reported with its own ratio to raw. It prints a Markdown table and writes
+//! `results.json` and `chart.svg` under `--out`.
 //!
 //! The peer is this executable re-run with `--peer` (see [`peer`]); the two talk over a control
 //! channel (see [`control`]) beside the channel under test.
