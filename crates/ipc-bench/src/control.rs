@@ -2,7 +2,7 @@
 //! pair separate from the channel under test.
 //!
 //! ```text
-//! parent -> peer   job <latency|throughput> <api|raw> <size> <count>
+//! parent -> peer   job <latency|throughput> <api|raw|altN> <size> <count>
 //!                  quit                      (or end-of-file)
 //! peer -> parent   ready                     (about to follow the job)
 //!                  done                      (followed it)
@@ -39,7 +39,7 @@ pub(crate) fn encode_command(command: &Command) -> String {
         Command::Job(job) => format!(
             "job {} {} {} {}\n",
             job.measure.as_str(),
-            job.imp.as_str(),
+            job.imp,
             job.size,
             job.count
         ),
@@ -58,11 +58,7 @@ pub(crate) fn parse_command(line: &str) -> Option<Command> {
                 "throughput" => Measure::Throughput,
                 _ => return None,
             };
-            let imp = match words.next()? {
-                "api" => Imp::Api,
-                "raw" => Imp::Raw,
-                _ => return None,
-            };
+            let imp = Imp::parse(words.next()?)?;
             let size = words.next()?.parse().ok().filter(|&s| s > 0)?;
             let count = words.next()?.parse().ok()?;
             Command::Job(Job {
@@ -150,7 +146,11 @@ mod tests {
             size: 65536,
             count: 12345,
         };
-        for sut in [Command::Job(job), Command::Quit] {
+        let alt = Job {
+            imp: Imp::Alt(1),
+            ..job
+        };
+        for sut in [Command::Job(job), Command::Job(alt), Command::Quit] {
             let line = encode_command(&sut);
             assert_eq!(parse_command(line.trim_end_matches('\n')), Some(sut));
         }

@@ -4,7 +4,9 @@
 //! to different CPUs, the round-trip latency (median, p99, p99.9) and the streaming throughput
 //! (msg/s, MB/s), each through this project's API and through raw `libc` calls on the same
 //! descriptors, interleaved round by round so drift cancels. The headline is the ratio API/raw.
-//! It prints a Markdown table and writes `results.json` and `chart.svg` under `--out`.
+//! A case may also measure other crates on the same objects in the same rounds (`mq`:
+//! `posix_mq`), each reported with its own ratio to raw. It prints a Markdown table and writes
+//! `results.json` and `chart.svg` under `--out`.
 //!
 //! The peer is this executable re-run with `--peer` (see [`peer`]); the two talk over a control
 //! channel (see [`control`]) beside the channel under test.

@@ -11,6 +11,7 @@
 //! A single-process case ([`crate::cases::Solo`]) has no peer: its round repeats one operation
 //! (see [`solo`]); latency times each operation, throughput the whole round.
 
+use std::fmt;
 use std::io;
 use std::time::{Duration, Instant};
 
@@ -24,14 +25,36 @@ pub(crate) enum Imp {
     Api,
     /// Plain `libc` calls on the same descriptors.
     Raw,
+    /// Another crate doing the same job on the same kernel objects: the case's
+    /// [`alternatives`](crate::cases::Case::alternatives)`[i]`.
+    Alt(u8),
 }
 
 impl Imp {
-    /// The word used on the control channel and in reports.
-    pub(crate) fn as_str(self) -> &'static str {
+    /// The implementations of a case with `alternatives` other crates, in the order the first
+    /// round runs them: API, raw, then each alternative.
+    pub(crate) fn all(alternatives: usize) -> Vec<Self> {
+        let alts = (0..alternatives).map_while(|i| u8::try_from(i).ok().map(Self::Alt));
+        [Self::Api, Self::Raw].into_iter().chain(alts).collect()
+    }
+
+    /// Parses the word [`Imp`]'s `Display` writes (`api`, `raw`, `alt0`, …).
+    pub(crate) fn parse(word: &str) -> Option<Self> {
+        match word {
+            "api" => Some(Self::Api),
+            "raw" => Some(Self::Raw),
+            _ => word.strip_prefix("alt")?.parse().ok().map(Self::Alt),
+        }
+    }
+}
+
+/// The word used on the control channel and in messages: `api`, `raw`, `alt0`, ….
+impl fmt::Display for Imp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Api => "api",
-            Self::Raw => "raw",
+            Self::Api => f.write_str("api"),
+            Self::Raw => f.write_str("raw"),
+            Self::Alt(i) => write!(f, "alt{i}"),
         }
     }
 }
@@ -303,6 +326,17 @@ mod tests {
         solo(&mut sut, &job, &mut Buffers::new(16), &mut samples).unwrap();
         assert!(samples.is_empty());
         assert_eq!((sut.0, sut.1), (5, 0));
+    }
+
+    #[test]
+    fn every_implementation_parses_back_from_its_word() {
+        for sut in Imp::all(3) {
+            assert_eq!(Imp::parse(&sut.to_string()), Some(sut));
+        }
+        assert_eq!(Imp::all(1), [Imp::Api, Imp::Raw, Imp::Alt(0)]);
+        for word in ["", "alt", "altx", "alt-1", "alt256", "API"] {
+            assert_eq!(Imp::parse(word), None, "{word:?}");
+        }
     }
 
     #[test]

@@ -65,7 +65,7 @@ fn serve(args: &PeerArgs, channel: &mut Channel<PipeReader, PipeWriter>) -> Resu
                         "{} {} B through {}",
                         job.measure.as_str(),
                         job.size,
-                        job.imp.as_str()
+                        job.imp
                     )
                 })?;
                 channel

@@ -24,8 +24,8 @@ pub(crate) const CONNECT_LIMIT: Duration = Duration::from_secs(10);
 /// The amount of measuring, full or quick.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub(crate) struct Plan {
-    /// Measured rounds per implementation; the two implementations alternate, API first on even
-    /// rounds and raw first on odd ones (A B B A …), so drift cancels.
+    /// Measured rounds per implementation; the implementations take turns, each leading a
+    /// round in turn (A B, B A, … for API and raw), so drift cancels.
     pub(crate) rounds: usize,
     /// Time spent warming up each implementation before a row's rounds.
     #[serde(rename = "warmup_s", serialize_with = "seconds")]

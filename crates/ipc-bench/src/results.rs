@@ -13,7 +13,10 @@ use crate::stats::{LatencySummary, ThroughputSummary};
 ///
 /// 2: rows carry `kind` (`pair` or `solo`); a solo row's latency is the time of one operation and
 /// its throughput operations per second; `size_bytes` 0 means the operation has no size.
-pub(crate) const SCHEMA_VERSION: u32 = 2;
+///
+/// 3: a row may carry `alternatives`: other crates measured in the same rounds, each with its
+/// figures and its ratio to raw (absent when the case has none).
+pub(crate) const SCHEMA_VERSION: u32 = 3;
 
 /// One implementation's figures in a row.
 #[derive(Clone, Debug, Serialize)]
@@ -55,6 +58,29 @@ pub(crate) struct Row {
     pub(crate) ratio_by_round: Vec<f64>,
     /// The reference table's figures for this mechanism.
     pub(crate) reference: Option<Reference>,
+    /// Other crates measured in the same rounds, in the case's order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) alternatives: Vec<Alternative>,
+}
+
+/// Another crate's figures in a row, measured in the same interleaved rounds as the API and raw.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct Alternative {
+    /// The crate's name.
+    pub(crate) name: &'static str,
+    /// Its figures.
+    pub(crate) figures: Figures,
+    /// Its ratio to raw, read as the row's API/raw ratio: above 1 means the crate is slower.
+    pub(crate) ratio: f64,
+    /// The same ratio for each pair of rounds, in run order.
+    pub(crate) ratio_by_round: Vec<f64>,
+}
+
+impl Alternative {
+    /// The smallest and largest per-round ratio.
+    pub(crate) fn ratio_range(&self) -> (f64, f64) {
+        range(&self.ratio_by_round)
+    }
 }
 
 impl Row {
@@ -65,41 +91,71 @@ impl Row {
         api: &[Vec<u64>],
         raw: &[Vec<u64>],
     ) -> Self {
-        let api = LatencySummary::new(api);
-        let raw = LatencySummary::new(raw);
-        let ratio = api.median_us / raw.median_us;
-        let ratio_by_round = pairwise(&api.round_medians_us, &raw.round_medians_us, |a, r| a / r);
-        head.into_row(
-            count_per_round,
-            Figures::Latency(api),
-            Figures::Latency(raw),
-            ratio,
-            ratio_by_round,
-        )
+        let api = Figures::Latency(LatencySummary::new(api));
+        let raw = Figures::Latency(LatencySummary::new(raw));
+        head.into_row(count_per_round, api, raw)
     }
 
     /// A throughput row from each implementation's per-round durations (seconds).
     pub(crate) fn throughput(head: RowHead, messages: u64, api: &[f64], raw: &[f64]) -> Self {
-        let api = ThroughputSummary::new(messages, head.size, api);
-        let raw = ThroughputSummary::new(messages, head.size, raw);
-        let ratio = raw.msgs_per_s / api.msgs_per_s;
-        let ratio_by_round = pairwise(&api.round_msgs_per_s, &raw.round_msgs_per_s, |a, r| r / a);
-        head.into_row(
-            messages,
-            Figures::Throughput(api),
-            Figures::Throughput(raw),
+        let api = Figures::Throughput(ThroughputSummary::new(messages, head.size, api));
+        let raw = Figures::Throughput(ThroughputSummary::new(messages, head.size, raw));
+        head.into_row(messages, api, raw)
+    }
+
+    /// Adds another crate's figures from its per-round samples (nanoseconds, latency rows) or
+    /// durations (seconds, throughput rows), as [`Row::latency`] and [`Row::throughput`] take them.
+    pub(crate) fn add_alternative(
+        &mut self,
+        name: &'static str,
+        samples: &[Vec<u64>],
+        secs: &[f64],
+    ) {
+        let figures = match self.measurement {
+            Measure::Latency => Figures::Latency(LatencySummary::new(samples)),
+            Measure::Throughput => Figures::Throughput(ThroughputSummary::new(
+                self.count_per_round,
+                self.size_bytes,
+                secs,
+            )),
+        };
+        let (ratio, ratio_by_round) = versus(&figures, &self.raw);
+        self.alternatives.push(Alternative {
+            name,
+            figures,
             ratio,
             ratio_by_round,
-        )
+        });
     }
 
     /// The smallest and largest per-round ratio.
     pub(crate) fn ratio_range(&self) -> (f64, f64) {
-        self.ratio_by_round
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &r| {
-                (lo.min(r), hi.max(r))
-            })
+        range(&self.ratio_by_round)
+    }
+}
+
+/// The smallest and largest of `ratios`.
+fn range(ratios: &[f64]) -> (f64, f64) {
+    ratios
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &r| {
+            (lo.min(r), hi.max(r))
+        })
+}
+
+/// The ratio of `figures` to `raw` and the same per pair of rounds: latency `figures / raw`,
+/// throughput `raw / figures` (rates), so that above 1 always means slower than raw.
+fn versus(figures: &Figures, raw: &Figures) -> (f64, Vec<f64>) {
+    match (figures, raw) {
+        (Figures::Latency(a), Figures::Latency(r)) => (
+            a.median_us / r.median_us,
+            pairwise(&a.round_medians_us, &r.round_medians_us, |a, r| a / r),
+        ),
+        (Figures::Throughput(a), Figures::Throughput(r)) => (
+            r.msgs_per_s / a.msgs_per_s,
+            pairwise(&a.round_msgs_per_s, &r.round_msgs_per_s, |a, r| r / a),
+        ),
+        _ => (f64::NAN, Vec::new()),
     }
 }
 
@@ -124,17 +180,13 @@ pub(crate) struct RowHead {
     pub(crate) rounds: usize,
     /// The reference table's figures.
     pub(crate) reference: Option<Reference>,
+    /// The other crates measured beside the API and raw calls.
+    pub(crate) alternatives: &'static [&'static str],
 }
 
 impl RowHead {
-    fn into_row(
-        self,
-        count_per_round: u64,
-        api: Figures,
-        raw: Figures,
-        ratio: f64,
-        ratio_by_round: Vec<f64>,
-    ) -> Row {
+    fn into_row(self, count_per_round: u64, api: Figures, raw: Figures) -> Row {
+        let (ratio, ratio_by_round) = versus(&api, &raw);
         Row {
             id: plan::row_id(self.case, self.measure, self.size),
             case: self.case,
@@ -149,6 +201,7 @@ impl RowHead {
             ratio,
             ratio_by_round,
             reference: self.reference,
+            alternatives: Vec::new(),
         }
     }
 }
@@ -178,4 +231,38 @@ pub(crate) struct Report {
     pub(crate) rows: Vec<Row>,
     /// Cases that failed, one sentence each.
     pub(crate) failures: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(measure: Measure) -> RowHead {
+        RowHead {
+            case: "sut",
+            kind: Kind::Pair,
+            setup: "",
+            measure,
+            size: 64,
+            rounds: 2,
+            reference: None,
+            alternatives: &["other"],
+        }
+    }
+
+    #[test]
+    fn an_alternative_slower_than_raw_has_a_ratio_above_one_in_both_measures() {
+        let fast = [vec![1_000, 1_000], vec![1_000, 1_000]];
+        let slow = [vec![3_000, 3_000], vec![3_000, 3_000]];
+        let mut sut = Row::latency(head(Measure::Latency), 2, &fast, &fast);
+        sut.add_alternative("other", &slow, &[]);
+        assert_eq!(sut.ratio, 1.0);
+        assert_eq!(sut.alternatives[0].ratio, 3.0);
+        assert_eq!(sut.alternatives[0].ratio_range(), (3.0, 3.0));
+
+        let mut sut = Row::throughput(head(Measure::Throughput), 100, &[1.0, 1.0], &[1.0, 1.0]);
+        sut.add_alternative("other", &[], &[2.0, 2.0]);
+        assert_eq!(sut.alternatives[0].ratio, 2.0);
+        assert_eq!(sut.alternatives[0].ratio_by_round, [2.0, 2.0]);
+    }
 }

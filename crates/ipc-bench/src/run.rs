@@ -83,8 +83,13 @@ fn run(args: &RunArgs) -> Result<bool> {
     };
 
     let load_before = machine::load_average();
-    let steps_per_row = 1 + 2 * plan.rounds as u64;
-    let total = selection.iter().map(|s| s.rows.len() as u64).sum::<u64>() * steps_per_row;
+    let total = selection
+        .iter()
+        .map(|s| {
+            let imps = Imp::all(s.entry.alternatives().len()).len() as u64;
+            s.rows.len() as u64 * (1 + imps * plan.rounds as u64)
+        })
+        .sum();
     let progress = Progress::new(total);
     let mut rows = Vec::new();
     let mut failures = Vec::new();
@@ -233,7 +238,7 @@ fn solo_round(
     samples: &mut Vec<u64>,
 ) -> Result<Duration> {
     link.run(job, bufs, samples)
-        .with_context(|| format!("{} round of {}", job.imp.as_str(), job.count))
+        .with_context(|| format!("{} round of {}", job.imp, job.count))
 }
 
 fn row_head(entry: Entry, measure: Measure, size: usize, plan: &Plan) -> RowHead {
@@ -245,6 +250,7 @@ fn row_head(entry: Entry, measure: Measure, size: usize, plan: &Plan) -> RowHead
         size,
         rounds: plan.rounds,
         reference: entry.reference(),
+        alternatives: entry.alternatives(),
     }
 }
 
@@ -269,55 +275,52 @@ fn measure_row(
     };
     let mut scratch = Vec::new();
 
-    // Calibrate on a short pilot, then warm both implementations up for `plan.warmup` each,
+    // Every implementation: API, raw, then the case's alternatives.
+    let imps = Imp::all(head.alternatives.len());
+
+    // Calibrate on a short pilot, then warm every implementation up for `plan.warmup` each,
     // and size the rounds from the warm-up's pace.
     let pilot = match kind {
         Kind::Pair => PILOT[usize::from(measure == Measure::Throughput)],
         Kind::Solo => SOLO_PILOT,
     };
     let mut per_op = Duration::ZERO;
-    for imp in [Imp::Raw, Imp::Api] {
+    for &imp in imps.iter().rev() {
         per_op = per_op.max(round(&job(imp, pilot), &mut scratch)? / pilot as u32);
     }
     let warm = plan
         .count_for(kind, measure, plan.warmup, per_op)
         .min(plan.max_count);
     let mut warm_total = Duration::ZERO;
-    for imp in [Imp::Raw, Imp::Api] {
+    for &imp in imps.iter().rev() {
         scratch.clear();
         warm_total += round(&job(imp, warm), &mut scratch)?;
     }
-    let per_op = warm_total / 2 / u32::try_from(warm).unwrap_or(u32::MAX);
+    let per_op = warm_total / imps.len() as u32 / u32::try_from(warm).unwrap_or(u32::MAX);
     let count = plan.count_for(kind, measure, plan.round_target(kind, measure), per_op);
     progress.step();
 
-    // A B, B A, A B, …: each implementation runs first in half the rounds.
-    let mut api: Vec<Vec<u64>> = Vec::with_capacity(plan.rounds);
-    let mut raw: Vec<Vec<u64>> = Vec::with_capacity(plan.rounds);
-    let mut api_secs = Vec::with_capacity(plan.rounds);
-    let mut raw_secs = Vec::with_capacity(plan.rounds);
+    // Round r starts with implementation r (mod n) and goes on in order: A B, B A, … for two,
+    // A B C, B C A, C A B, … for three; each implementation leads equally often.
+    let mut samples: Vec<Vec<Vec<u64>>> = vec![Vec::with_capacity(plan.rounds); imps.len()];
+    let mut secs: Vec<Vec<f64>> = vec![Vec::with_capacity(plan.rounds); imps.len()];
     for r in 0..plan.rounds {
-        let order = if r % 2 == 0 {
-            [Imp::Api, Imp::Raw]
-        } else {
-            [Imp::Raw, Imp::Api]
-        };
-        for imp in order {
-            let (samples, secs) = match imp {
-                Imp::Api => (&mut api, &mut api_secs),
-                Imp::Raw => (&mut raw, &mut raw_secs),
-            };
+        for i in (0..imps.len()).map(|k| (r + k) % imps.len()) {
             let mut round_samples = Vec::new();
-            let elapsed = round(&job(imp, count), &mut round_samples)?;
-            samples.push(round_samples);
-            secs.push(elapsed.as_secs_f64());
+            let elapsed = round(&job(imps[i], count), &mut round_samples)?;
+            samples[i].push(round_samples);
+            secs[i].push(elapsed.as_secs_f64());
             progress.step();
         }
     }
-    Ok(match measure {
-        Measure::Latency => Row::latency(head, count, &api, &raw),
-        Measure::Throughput => Row::throughput(head, count, &api_secs, &raw_secs),
-    })
+    let mut row = match measure {
+        Measure::Latency => Row::latency(head, count, &samples[0], &samples[1]),
+        Measure::Throughput => Row::throughput(head, count, &secs[0], &secs[1]),
+    };
+    for (i, &name) in head.alternatives.iter().enumerate() {
+        row.add_alternative(name, &samples[i + 2], &secs[i + 2]);
+    }
+    Ok(row)
 }
 
 /// The parent's means of measuring: the peer, the link to it, the buffers.
@@ -330,7 +333,7 @@ struct Rig<'a> {
 impl Rig<'_> {
     /// Runs one round of `job` with the peer, under the watchdog.
     fn round(&mut self, job: &Job, samples: &mut Vec<u64>) -> Result<Duration> {
-        let what = || format!("{} round of {}", job.imp.as_str(), job.count);
+        let what = || format!("{} round of {}", job.imp, job.count);
         self.peer.watchdog().arm(ROUND_LIMIT);
         self.peer
             .send(&Command::Job(*job))

@@ -52,6 +52,13 @@ pub(crate) trait Case: Sync {
         &Measure::ALL
     }
 
+    /// Other crates measured beside the API and raw calls, on the same kernel objects in the same
+    /// interleaved rounds (as [`Imp::Alt`]`(i)` for the `i`-th name): none unless the case says
+    /// so. A case that names any implements [`AnyLink`] itself, as a [`Link`] has only two sides.
+    fn alternatives(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// Creates the channel in the parent.
     ///
     /// # Errors
@@ -124,6 +131,7 @@ impl<L: Link> AnyLink for L {
         match job.imp {
             Imp::Api => measure::lead(&mut self.api(), job, bufs, samples),
             Imp::Raw => measure::lead(&mut self.raw(), job, bufs, samples),
+            Imp::Alt(_) => Err(no_alternative(job.imp)),
         }
     }
 
@@ -131,6 +139,15 @@ impl<L: Link> AnyLink for L {
         match job.imp {
             Imp::Api => measure::follow(&mut self.api(), job, bufs),
             Imp::Raw => measure::follow(&mut self.raw(), job, bufs),
+            Imp::Alt(_) => Err(no_alternative(job.imp)),
         }
     }
+}
+
+/// The error of a round through an implementation the case does not have.
+pub(crate) fn no_alternative(imp: Imp) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!("the case has no implementation {imp}"),
+    )
 }

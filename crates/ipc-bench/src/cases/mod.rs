@@ -3,7 +3,9 @@
 //! Adding a two-process mechanism (shm, mq, sockets, …) means one module here implementing
 //! [`Case`] (and a [`Link`] whose API and raw sides implement [`crate::measure::Duplex`]); a
 //! single-process one (a lock, an `msync`) implements [`Solo`] (and a [`SoloLink`] whose sides
-//! implement [`crate::measure::Op`]). Either way, plus one line in [`registry::CASES`].
+//! implement [`crate::measure::Op`]). Either way, plus one line in [`registry::CASES`]. A case that
+//! also measures another crate names it in [`Case::alternatives`] and implements [`AnyLink`]
+//! itself (see [`mq`]).
 
 mod case;
 mod condvar;
@@ -11,6 +13,7 @@ mod fifo;
 mod handoff;
 mod lock;
 mod mmap;
+mod mq;
 mod msync;
 mod mutex;
 mod pipe;

@@ -6,6 +6,7 @@ use super::condvar::MutexCondvar;
 use super::fifo::Fifo;
 use super::lock::{FlockCase, OfdLockCase};
 use super::mmap::Mmap;
+use super::mq::Mq;
 use super::msync::Msync;
 use super::mutex::MutexUncontended;
 use super::pipe::Pipe;
@@ -67,6 +68,14 @@ impl Entry {
         }
     }
 
+    /// The other crates measured beside the API and raw calls.
+    pub(crate) fn alternatives(self) -> &'static [&'static str] {
+        match self {
+            Self::Pair(case) => case.alternatives(),
+            Self::Solo(_) => &[],
+        }
+    }
+
     /// What is measured at each size.
     pub(crate) fn measures(self) -> &'static [Measure] {
         match self {
@@ -100,6 +109,7 @@ pub(crate) static CASES: &[Entry] = &[
     Entry::Solo(&SemUncontended),
     Entry::Pair(&MutexCondvar),
     Entry::Pair(&SemPingPong),
+    Entry::Pair(&Mq),
 ];
 
 /// The two-process case called `id` (what a peer serves).

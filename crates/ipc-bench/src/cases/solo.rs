@@ -74,6 +74,7 @@ impl<L: SoloLink> AnySoloLink for L {
         match job.imp {
             Imp::Api => measure::solo(&mut self.api(), job, bufs, samples),
             Imp::Raw => measure::solo(&mut self.raw(), job, bufs, samples),
+            Imp::Alt(_) => Err(super::case::no_alternative(job.imp)),
         }
     }
 }

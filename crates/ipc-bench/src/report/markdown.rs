@@ -68,6 +68,8 @@ pub(crate) fn render(report: &Report) -> String {
          - **API/raw**: latency = API median / raw median; throughput = raw msg/s / API msg/s; \
          **above 1 means the API is slower**. In brackets: the lowest and highest ratio over the \
          paired rounds.\n\
+         - A row `case · crate` measures that crates.io crate in the API's place, over the same \
+         kernel objects in the same interleaved rounds; its ratio is crate/raw, read the same way.\n\
          - Reference: doc 001, Part 3. Its latency is a round trip and its throughput is \
          1/latency, one figure per mechanism whatever the size.\n"
     );
@@ -77,22 +79,33 @@ pub(crate) fn render(report: &Report) -> String {
     );
     let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---|");
     for row in &report.rows {
+        let measurement = match (row.kind, row.measurement) {
+            (Kind::Pair, Measure::Latency) => "round trip µs",
+            (Kind::Pair, Measure::Throughput) => "msg/s (MB/s)",
+            (Kind::Solo, Measure::Latency) => "one op µs",
+            (Kind::Solo, Measure::Throughput) => "ops/s (MB/s)",
+        };
+        let size = plan::size_label(row.size_bytes);
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {measurement} | {size} | {} | {} | {} | {} |",
             row.case,
-            match (row.kind, row.measurement) {
-                (Kind::Pair, Measure::Latency) => "round trip µs",
-                (Kind::Pair, Measure::Throughput) => "msg/s (MB/s)",
-                (Kind::Solo, Measure::Latency) => "one op µs",
-                (Kind::Solo, Measure::Throughput) => "ops/s (MB/s)",
-            },
-            plan::size_label(row.size_bytes),
             figures(&row.api),
             figures(&row.raw),
-            ratio(row),
+            ratio(row.ratio, row.ratio_range()),
             reference(row),
         );
+        for alt in &row.alternatives {
+            let _ = writeln!(
+                out,
+                "| {} · {} | {measurement} | {size} | {} | {} | {} | |",
+                row.case,
+                alt.name,
+                figures(&alt.figures),
+                figures(&row.raw),
+                ratio(alt.ratio, alt.ratio_range()),
+            );
+        }
     }
     if !report.failures.is_empty() {
         let _ = writeln!(out, "\nFailed:");
@@ -116,9 +129,8 @@ fn figures(figures: &Figures) -> String {
     }
 }
 
-fn ratio(row: &Row) -> String {
-    let (lo, hi) = row.ratio_range();
-    format!("{:.3} [{lo:.2}–{hi:.2}]", row.ratio)
+fn ratio(ratio: f64, (lo, hi): (f64, f64)) -> String {
+    format!("{ratio:.3} [{lo:.2}–{hi:.2}]")
 }
 
 fn reference(row: &Row) -> String {

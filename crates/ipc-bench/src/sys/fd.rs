@@ -80,7 +80,7 @@ pub(crate) fn write_all_nosignal(fd: BorrowedFd<'_>, mut buf: &[u8]) -> io::Resu
 
 /// Returns `Ok` when the last call failed with `EINTR` (so the caller retries), else the error.
 #[cold]
-fn retry_on_eintr() -> io::Result<()> {
+pub(super) fn retry_on_eintr() -> io::Result<()> {
     let err = io::Error::last_os_error();
     if err.kind() == io::ErrorKind::Interrupted {
         Ok(())

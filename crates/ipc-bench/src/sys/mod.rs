@@ -3,6 +3,7 @@
 mod fd;
 mod lock;
 mod map;
+mod mq;
 mod pthread;
 mod sem;
 mod shm;
@@ -10,6 +11,7 @@ mod shm;
 pub(crate) use fd::{claim_inherited, die_with_parent, read_exact, write_all, write_all_nosignal};
 pub(crate) use lock::{flock, ofd_lock};
 pub(crate) use map::RawMap;
+pub(crate) use mq::RawQueue;
 pub(crate) use pthread::{MutexType, PthreadCond, PthreadMutex};
 pub(crate) use sem::{NamedSem, RawSem, sem_at, sem_init};
 pub(crate) use shm::{shm_create, shm_open, shm_unlink};

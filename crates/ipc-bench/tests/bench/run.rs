@@ -71,7 +71,13 @@ fn a_quick_run_prints_the_table_and_writes_json_and_a_chart() {
         serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
     let table_rows = stdout.lines().filter(|l| l.contains(" | 64B | ")).count();
     assert!(table_rows >= 4);
-    assert_eq!(json["rows"].as_array().unwrap().len(), table_rows);
+    // A table row per JSON row, and one more per alternative crate measured in it.
+    let rows = json["rows"].as_array().unwrap();
+    let alternatives: usize = rows
+        .iter()
+        .map(|row| row["alternatives"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert_eq!(rows.len() + alternatives, table_rows);
     assert_eq!(json["quick"], true);
     for field in ["cpu_model", "kernel", "rustc", "commit"] {
         assert!(json["machine"][field].is_string(), "machine.{field}");
@@ -138,6 +144,23 @@ fn the_shared_memory_and_mapped_file_cases_run_and_remove_their_objects() {
         assert!(stdout.contains(row), "no {row:?} in\n{stdout}");
     }
     assert_eq!(shm_objects_of(pid), Vec::<String>::new());
+    assert_no_leftovers(scratch.path());
+}
+
+#[test]
+fn the_mq_case_measures_the_api_raw_calls_and_posix_mq_at_every_size() {
+    let scratch = tempfile::tempdir().unwrap();
+
+    let (stdout, _) = quick_run(scratch.path(), "mq/");
+
+    for size in ["64B", "1KiB", "8KiB"] {
+        for measurement in ["round trip µs", "msg/s (MB/s)"] {
+            for mechanism in ["mq", "mq · posix_mq"] {
+                let row = format!("| {mechanism} | {measurement} | {size} |");
+                assert!(stdout.contains(&row), "no {row:?} in\n{stdout}");
+            }
+        }
+    }
     assert_no_leftovers(scratch.path());
 }
 
