@@ -137,8 +137,9 @@ impl ObjectName {
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
     pub fn as_str(&self) -> &str {
-        // The CString was built from a &str, so it is UTF-8.
-        self.c_name.to_str().unwrap_or_default()
+        // The CString was built from a &str, so it is UTF-8; `as_bytes` knows its length
+        // (no `strlen`), which matters on paths that name the object on every call.
+        std::str::from_utf8(self.c_name.as_bytes()).unwrap_or_default()
     }
 
     /// The name as a C string, for the `libc` calls.

@@ -272,10 +272,11 @@ impl Queue {
     }
 
     fn send_wait(&self, message: &[u8], priority: u32, wait: Wait) -> Result<()> {
-        let object = self.name().as_str();
+        // The name is looked up only to build an error: not on the path of a message sent.
+        let object = || self.name().as_str();
         if priority >= mq::prio_max() {
             return Err(Error::new(ErrorKind::InvalidArgument, "mq_send")
-                .with_object(object)
+                .with_object(object())
                 .with_detail(format!(
                     "priority {priority} is above the highest, {} (MQ_PRIO_MAX - 1)",
                     mq::prio_max() - 1
@@ -283,7 +284,7 @@ impl Queue {
         }
         if message.len() > self.max_message_size {
             return Err(Error::new(ErrorKind::MessageTooLarge, "mq_send")
-                .with_object(object)
+                .with_object(object())
                 .with_detail(format!(
                     "{} bytes exceed the queue's message size of {} bytes",
                     message.len(),
@@ -295,14 +296,14 @@ impl Queue {
             Err(Errno::AGAIN) => ready_or_again(fd, PollFlags::OUT, wait),
             result => result,
         })
-        .map_err(|errno| io_error("mq_send", object, errno, wait))
+        .map_err(|errno| io_error("mq_send", object(), errno, wait))
     }
 
     fn receive_wait(&self, buffer: &mut [u8], wait: Wait) -> Result<(usize, u32)> {
-        let object = self.name().as_str();
+        let object = || self.name().as_str();
         if buffer.len() < self.max_message_size {
             return Err(Error::new(ErrorKind::InvalidArgument, "mq_receive")
-                .with_object(object)
+                .with_object(object())
                 .with_detail(format!(
                     "a buffer of {} bytes is smaller than the queue's message size of {} bytes",
                     buffer.len(),
@@ -314,7 +315,7 @@ impl Queue {
             Err(Errno::AGAIN) => ready_or_again(fd, PollFlags::IN, wait),
             result => result,
         })
-        .map_err(|errno| io_error("mq_receive", object, errno, wait))
+        .map_err(|errno| io_error("mq_receive", object(), errno, wait))
     }
 
     fn fd_for_io(&self) -> BorrowedFd<'_> {
