@@ -90,11 +90,19 @@ impl Deadline {
         self.remaining() == Some(Duration::ZERO)
     }
 
-    /// The same moment on `CLOCK_REALTIME`, for calls that take an absolute wall-clock time
-    /// (`mq_timedsend`, `sem_timedwait`). Call it at the last moment before the call: a wall
-    /// clock that is stepped afterwards moves the real deadline with it, which the retry loop
-    /// in [`Wait::retry`] corrects on the next attempt. A deadline that never passes converts
-    /// to the largest representable time.
+    /// The `CLOCK_REALTIME` time at which one attempt of a wall-clock wait (`mq_timedsend`,
+    /// `sem_timedwait`) gives up: the deadline, or [`REALTIME_SLICE`] (one second) from now if
+    /// that comes sooner. Call it at the last moment before each attempt, inside
+    /// [`Wait::retry`].
+    ///
+    /// The kernel measures such a wait on the wall clock, which can be stepped while it
+    /// sleeps. Stepped forward, the wait ends early with `ETIMEDOUT`, and [`Wait::retry`]
+    /// tries again while the monotonic deadline has not passed. Stepped back, the wait would
+    /// last longer by the step; the slice bounds that to one second, after which the next
+    /// attempt converts the time left again. So the deadline is kept on the monotonic clock
+    /// whatever the wall clock does, at the cost of one wake-up a second in a long wait. A
+    /// deadline that never passes converts to the largest representable time (no wall-clock
+    /// step can make it pass).
     ///
     /// # Examples
     ///
@@ -102,19 +110,30 @@ impl Deadline {
     /// use std::time::Duration;
     ///
     /// let before = rustix::time::clock_gettime(rustix::time::ClockId::Realtime);
-    /// let ts = ipc_core::Deadline::after(Duration::from_secs(2)).to_realtime();
-    /// assert!(ts.tv_sec >= before.tv_sec + 1 && ts.tv_sec <= before.tv_sec + 3);
-    /// assert!((0..1_000_000_000).contains(&ts.tv_nsec));
+    /// let soon = ipc_core::Deadline::after(Duration::from_millis(300)).to_realtime();
+    /// let late = ipc_core::Deadline::after(Duration::from_secs(60)).to_realtime();
+    /// let after = rustix::time::clock_gettime(rustix::time::ClockId::Realtime);
+    /// // The sooner deadline is the time given; the later one is cut to a slice of a second.
+    /// assert!(soon.tv_sec <= after.tv_sec + 1);
+    /// assert!(late.tv_sec >= before.tv_sec + 1 && late.tv_sec <= after.tv_sec + 2);
+    /// assert!((0..1_000_000_000).contains(&late.tv_nsec));
     /// ```
     pub fn to_realtime(self) -> Timespec {
-        self.to_clock(ClockId::Realtime)
+        match self.remaining() {
+            Some(remaining) => add(
+                clock_gettime(ClockId::Realtime),
+                remaining.min(REALTIME_SLICE),
+            ),
+            None => FAR_FUTURE,
+        }
     }
 
     /// The same moment on `CLOCK_MONOTONIC`, for calls that take an absolute time on that
     /// clock (`pthread_mutex_clocklock`, `sem_clockwait`): now on that clock plus the time
     /// left, so nothing is assumed about the epoch of [`Instant`]. Stepping the wall clock
-    /// moves nothing. A deadline that never passes converts to the largest representable
-    /// time.
+    /// moves nothing, so the time is the whole deadline, not a slice as in
+    /// [`to_realtime`](Self::to_realtime). A deadline that never passes converts to the
+    /// largest representable time.
     ///
     /// # Examples
     ///
@@ -127,18 +146,22 @@ impl Deadline {
     /// assert!((0..1_000_000_000).contains(&ts.tv_nsec));
     /// ```
     pub fn to_monotonic(self) -> Timespec {
-        self.to_clock(ClockId::Monotonic)
-    }
-
-    /// Now on `clock` plus the time left, carrying nanoseconds into seconds and saturating at
-    /// the largest time.
-    fn to_clock(self, clock: ClockId) -> Timespec {
         match self.remaining() {
-            Some(remaining) => add(clock_gettime(clock), remaining),
+            Some(remaining) => add(clock_gettime(ClockId::Monotonic), remaining),
             None => FAR_FUTURE,
         }
     }
 }
+
+/// The longest one attempt of a wall-clock wait sleeps ([`Deadline::to_realtime`]): how much
+/// longer than its deadline a wait can last when the wall clock is stepped back during it.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(ipc_core::REALTIME_SLICE, std::time::Duration::from_secs(1));
+/// ```
+pub const REALTIME_SLICE: Duration = Duration::from_secs(1);
 
 /// The largest representable time: where a deadline that never passes lies on any clock.
 const FAR_FUTURE: Timespec = Timespec {
@@ -249,12 +272,19 @@ impl Wait {
     }
 
     /// Runs `attempt` until it returns something other than `EINTR`, giving each retry only the
-    /// time that is left: the `EINTR`-retry loop, written once for the workspace.
+    /// time that is left: the retry loop of every bounded wait, written once for the workspace.
     ///
     /// `attempt` receives this `Wait` and reads the time left from it (it is recomputed on each
-    /// call of [`remaining`](Self::remaining)). When a signal interrupts a bounded wait whose
-    /// deadline has passed, the result is `ETIMEDOUT` instead of another attempt; a
-    /// non-blocking attempt that is interrupted is retried (it cannot block).
+    /// call of [`remaining`](Self::remaining)). It is tried again:
+    ///
+    /// - after `EINTR`; but when a signal interrupts a bounded wait whose deadline has passed,
+    ///   the result is `ETIMEDOUT` instead of another attempt. A non-blocking attempt that is
+    ///   interrupted is retried (it cannot block).
+    /// - after `ETIMEDOUT` from a bounded ([`Wait::Until`]) attempt while the monotonic
+    ///   deadline has not passed: the kernel measured the attempt on another clock (the wall
+    ///   clock of `mq_timedsend` or `sem_timedwait`, stepped forward meanwhile) or was given
+    ///   a slice of the wait ([`Deadline::to_realtime`]). The deadline, not the kernel, says
+    ///   when a bounded wait is over.
     ///
     /// # Errors
     ///
@@ -273,6 +303,14 @@ impl Wait {
     /// });
     /// assert_eq!(result, Ok(3));
     ///
+    /// // A kernel timeout before the deadline is tried again.
+    /// let mut calls = 0;
+    /// let result = ipc_core::Wait::timeout(Duration::from_secs(5)).retry(|_| {
+    ///     calls += 1;
+    ///     if calls < 2 { Err(Errno::TIMEDOUT) } else { Ok(calls) }
+    /// });
+    /// assert_eq!(result, Ok(2));
+    ///
     /// let expired = ipc_core::Wait::timeout(Duration::ZERO).retry(|_| Err::<(), _>(Errno::INTR));
     /// assert_eq!(expired, Err(Errno::TIMEDOUT));
     /// ```
@@ -281,15 +319,13 @@ impl Wait {
         mut attempt: impl FnMut(Self) -> rustix::io::Result<T>,
     ) -> rustix::io::Result<T> {
         loop {
-            match attempt(self) {
-                Err(Errno::INTR) => {
-                    if let Self::Until(deadline) = self
-                        && deadline.has_passed()
-                    {
-                        return Err(Errno::TIMEDOUT);
-                    }
+            match (attempt(self), self) {
+                (Err(Errno::INTR), Self::Until(deadline)) if deadline.has_passed() => {
+                    return Err(Errno::TIMEDOUT);
                 }
-                result => return result,
+                (Err(Errno::INTR), _) => {}
+                (Err(Errno::TIMEDOUT), Self::Until(deadline)) if !deadline.has_passed() => {}
+                (result, _) => return result,
             }
         }
     }
@@ -300,13 +336,68 @@ mod tests {
     use super::*;
 
     #[test]
+    fn realtime_conversion_gives_at_most_a_slice() {
+        let before = clock_gettime(ClockId::Realtime);
+        let ts = Deadline::after(Duration::from_secs(3600)).to_realtime();
+        let after = clock_gettime(ClockId::Realtime);
+        let nanos = |ts: Timespec| i128::from(ts.tv_sec) * 1_000_000_000 + i128::from(ts.tv_nsec);
+        let slice = i128::try_from(REALTIME_SLICE.as_nanos()).unwrap();
+        assert!(nanos(ts) >= nanos(before) + slice);
+        assert!(nanos(ts) <= nanos(after) + slice);
+    }
+
+    #[test]
+    fn an_attempt_timed_out_early_is_retried_until_the_monotonic_deadline() {
+        let timeout = Duration::from_millis(150);
+        let start = Instant::now();
+        let sut = Wait::timeout(timeout);
+        let mut attempts = 0;
+        // Each attempt ends as a kernel wait on a wall clock stepped forward would: at once,
+        // with ETIMEDOUT, long before the deadline.
+        let result = sut.retry(|_| {
+            attempts += 1;
+            std::thread::sleep(Duration::from_millis(10));
+            Err::<(), _>(Errno::TIMEDOUT)
+        });
+        assert_eq!(result, Err(Errno::TIMEDOUT));
+        assert!(
+            start.elapsed() >= timeout,
+            "gave up after {:?}",
+            start.elapsed()
+        );
+        assert!(attempts > 1, "{attempts}");
+    }
+
+    #[test]
+    fn a_timed_out_attempt_after_the_deadline_ends_the_wait() {
+        let mut attempts = 0;
+        let result = Wait::timeout(Duration::ZERO).retry(|_| {
+            attempts += 1;
+            Err::<(), _>(Errno::TIMEDOUT)
+        });
+        assert_eq!((result, attempts), (Err(Errno::TIMEDOUT), 1));
+    }
+
+    #[test]
+    fn a_non_blocking_or_unbounded_attempt_that_timed_out_is_not_retried() {
+        for sut in [Wait::NonBlocking, Wait::Forever] {
+            let mut attempts = 0;
+            let result = sut.retry(|_| {
+                attempts += 1;
+                Err::<(), _>(Errno::TIMEDOUT)
+            });
+            assert_eq!((result, attempts), (Err(Errno::TIMEDOUT), 1));
+        }
+    }
+
+    #[test]
     fn realtime_conversion_carries_nanoseconds() {
-        let sut = Deadline::after(Duration::from_millis(1999));
+        let sut = Deadline::after(Duration::from_millis(999));
         let ts = sut.to_realtime();
         assert!((0..1_000_000_000).contains(&ts.tv_nsec));
         let now = clock_gettime(ClockId::Realtime);
         let ahead = (ts.tv_sec - now.tv_sec) * 1_000_000_000 + (ts.tv_nsec - now.tv_nsec);
-        assert!(ahead > 1_900_000_000 && ahead <= 1_999_000_000, "{ahead}");
+        assert!(ahead > 900_000_000 && ahead <= 999_000_000, "{ahead}");
     }
 
     #[test]

@@ -12,8 +12,9 @@
 //!   check of an opened node's type and owner; [`unlink_if_same`], which removes a node only
 //!   while it is still the one a handle made; [`StagedFile`], which builds a new file and
 //!   gives it its name only once it is complete (`O_TMPFILE` and `linkat`).
-//! - [`Deadline`] and [`Wait`]: monotonic deadlines, the `EINTR` retry loop written once, and the
-//!   conversion to `CLOCK_REALTIME` for the calls that need it.
+//! - [`Deadline`] and [`Wait`]: monotonic deadlines, the retry loop written once (`EINTR`, and
+//!   an `ETIMEDOUT` before the deadline), and the conversion to `CLOCK_REALTIME`, a slice of
+//!   at most [`REALTIME_SLICE`] at a time, for the calls that need it.
 //! - [`wait_ready`]: bounded readiness waits on a descriptor (`poll`); [`Backoff`]: growing,
 //!   deadline-bounded pauses between polls where the kernel has no bounded wait.
 //! - [`SharedRegion`]: the contract of a mapping shared between processes.
@@ -62,7 +63,7 @@ pub mod testing;
 
 pub use backoff::Backoff;
 pub use child_fds::ChildFds;
-pub use deadline::{Deadline, Wait};
+pub use deadline::{Deadline, REALTIME_SLICE, Wait};
 pub use error::{Error, Result};
 pub use error_kind::ErrorKind;
 pub use limit::{Limit, LimitScope};

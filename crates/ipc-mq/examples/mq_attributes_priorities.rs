@@ -88,7 +88,7 @@ fn sender(name: &ObjectName) -> Result<(), ipc_core::Error> {
 /// The receiver program.
 fn receiver(name: &ObjectName) -> Result<(), ipc_core::Error> {
     // mq_open("/test_queue", O_RDONLY); char buffer[1024];
-    let queue = Queue::builder().access(Access::ReceiveOnly).open(name)?;
+    let mut queue = Queue::builder().access(Access::ReceiveOnly).open(name)?;
     let mut buffer = [0_u8; 1024];
     let mut received = Vec::new();
     // The sender has exited, so every message is there: receive until the queue is empty.

@@ -45,7 +45,7 @@ fn sender(name: &ObjectName) -> Result<(), ipc_core::Error> {
 /// `receiver()`: `mq_open(name, O_RDONLY)`, `mq_getattr`, `mq_receive` into a buffer of
 /// `mq_msgsize` bytes, `mq_close`, `mq_unlink`.
 fn receiver(name: &ObjectName) -> Result<(), ipc_core::Error> {
-    let queue = Queue::builder().access(Access::ReceiveOnly).open(name)?;
+    let mut queue = Queue::builder().access(Access::ReceiveOnly).open(name)?;
     let attributes = queue.attributes()?;
     println!(
         "Receiver: mq_getattr: {} message(s) waiting, at most {} of up to {} bytes",

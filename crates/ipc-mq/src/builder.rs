@@ -146,6 +146,11 @@ impl QueueBuilder {
     /// descriptor right after `mq_open` creates it, so the umask neither widens nor narrows
     /// them. An existing queue keeps its mode.
     ///
+    /// The mode must give the owner read or write (or both): creating with one that gives
+    /// neither is [`InvalidArgument`](ipc_core::ErrorKind::InvalidArgument), because the
+    /// creator's removal opens the name to check that it still names its queue (see the
+    /// section on removal in [`Queue`]).
+    ///
     /// # Examples
     ///
     /// ```

@@ -7,7 +7,8 @@ use rustix::fs::OFlags;
 use rustix::io::Errno;
 
 use crate::builder::Access;
-use crate::queue::{Named, Queue};
+use crate::named::Named;
+use crate::queue::Queue;
 use crate::sys::mq;
 
 impl Queue {
@@ -72,7 +73,8 @@ impl Queue {
     /// # Errors
     ///
     /// [`WrongObjectType`](ErrorKind::WrongObjectType) when `fd` is not a message queue
-    /// (`mq_getattr` fails with `EBADF`); the descriptor is closed.
+    /// (`mq_getattr` fails with `EBADF`), or [`Other`](ErrorKind::Other) should `fstat` or
+    /// `fcntl` fail on it; the descriptor is closed.
     ///
     /// # Examples
     ///
@@ -101,6 +103,9 @@ impl Queue {
             }
             _ => Error::from_errno("mq_getattr", object, errno),
         })?;
+        // The inode, so that `unlink` removes the name only while it names this queue.
+        let stat =
+            rustix::fs::fstat(&fd).map_err(|errno| Error::from_errno("fstat", object, errno))?;
         let flags = rustix::fs::fcntl_getfl(&fd)
             .map_err(|errno| Error::from_errno("fcntl", object, errno))?;
         let access = match flags & OFlags::RWMODE {
@@ -113,7 +118,7 @@ impl Queue {
             named: Named {
                 name,
                 ownership: Ownership::Opener,
-                identity: None,
+                identity: (stat.st_dev, stat.st_ino),
             },
             access,
             max_message_size: usize::try_from(attr.max_message_size).unwrap_or(0),
@@ -129,10 +134,13 @@ impl Queue {
 /// descriptor is open, so the returned one keeps working). Call `persist()` first to keep the
 /// name for [`Queue::from_fd`] or other processes.
 ///
-/// The removal checks that the name still names this queue by opening it for a moment; as
-/// closing any descriptor of a queue does, closing that one ends a signal-form
-/// ([`Queue::notify_signal`]) registration this process holds on the queue. Register again
-/// after the conversion if you need one.
+/// The removal checks that the name still names this queue by opening it for a moment. As
+/// closing any descriptor of a queue does, closing that one ends whatever `mq_notify`
+/// registration this process holds on the queue, in any form: a
+/// [`Notification`](crate::Notification) or [`NotifyThread`](crate::NotifyThread) then
+/// reports [`Removed`](crate::NotificationEvent::Removed), and a signal-form
+/// ([`Queue::notify_signal`]) registration ends without a signal. Register again after the
+/// conversion if you need one.
 ///
 /// # Examples
 ///

@@ -8,7 +8,8 @@
 //! - `send`/`receive` block; `try_*` return [`WouldBlock`](ipc_core::ErrorKind::WouldBlock);
 //!   `*_timeout`/`*_deadline` return [`TimedOut`](ipc_core::ErrorKind::TimedOut), with the
 //!   monotonic deadline converted to `CLOCK_REALTIME` just before each `mq_timedsend` or
-//!   `mq_timedreceive`, and `EINTR` retried with the time left.
+//!   `mq_timedreceive` (at most a second ahead, so a stepped wall clock neither ends a wait
+//!   early nor stretches it by more than that), and `EINTR` retried with the time left.
 //! - A receive buffer smaller than the queue's message size is refused up front, never cut
 //!   short; a message over it is [`MessageTooLarge`](ipc_core::ErrorKind::MessageTooLarge).
 //! - Limit errors name their knob (`/proc/sys/fs/mqueue/msg_max`, `msgsize_max`,
@@ -47,6 +48,7 @@
 mod builder;
 mod descriptor;
 mod limits;
+mod named;
 mod notify;
 mod queue;
 mod sys;

@@ -22,6 +22,10 @@ pub(crate) const QUEUES_MAX: &str = "/proc/sys/fs/mqueue/queues_max";
 /// `queues_max`. `EMFILE` is either `RLIMIT_NOFILE` or, when the kernel charges the new
 /// queue's bytes to the user (`ipc/mqueue.c`: `if (u->mq_bytes + mq_bytes > rlimit(RLIMIT_MSGQUEUE))
 /// … ret = -EMFILE`), `RLIMIT_MSGQUEUE`: a descriptor is tried to tell them apart.
+///
+/// `ENOMEM` stays [`Other`](ErrorKind::Other): the kernel returns it when an allocation fails
+/// (the inode, or the queue's message array in `mqueue_get_inode`), not at a limit a caller
+/// could raise; the byte limit it charges, `RLIMIT_MSGQUEUE`, is `EMFILE` above.
 pub(crate) fn open_error(name: &str, errno: Errno, sizes: Option<(usize, usize)>) -> Error {
     let limit = match (errno, sizes) {
         (Errno::INVAL, Some((messages, size))) => {
@@ -53,9 +57,12 @@ fn exceeds(value: usize, limit: &Limit) -> bool {
         .is_some_and(|max| u64::try_from(value).map_or(true, |value| value > max))
 }
 
-/// `RLIMIT_MSGQUEUE` with its soft value.
+/// `RLIMIT_MSGQUEUE` with its soft value: per user, because the kernel charges a new queue's
+/// bytes to the real user's total across all their processes (`u->mq_bytes`) and compares that
+/// with the creating process's limit (getrlimit(2): "a limit on the number of bytes that can
+/// be allocated for POSIX message queues for the real user ID of the calling process").
 fn msgqueue_limit() -> Limit {
-    let limit = Limit::new("RLIMIT_MSGQUEUE", LimitScope::PerProcess);
+    let limit = Limit::new("RLIMIT_MSGQUEUE", LimitScope::PerUser);
     match rustix::process::getrlimit(rustix::process::Resource::Msgqueue).current {
         Some(value) => limit.with_current(value),
         None => limit,
@@ -103,8 +110,16 @@ mod tests {
     fn emfile_with_descriptors_to_spare_names_rlimit_msgqueue() {
         let sut = open_error("/q", Errno::MFILE, Some((1, 1)));
         assert_eq!(sut.limit().unwrap().knob(), "RLIMIT_MSGQUEUE");
+        assert_eq!(sut.limit().unwrap().scope(), LimitScope::PerUser);
         let plain = open_error("/q", Errno::MFILE, None);
         assert_eq!(plain.limit().unwrap().knob(), "RLIMIT_NOFILE");
+    }
+
+    #[test]
+    fn out_of_memory_is_other_not_a_limit() {
+        let sut = open_error("/q", Errno::NOMEM, Some((1, 1)));
+        assert_eq!(sut.kind(), ErrorKind::Other);
+        assert!(sut.limit().is_none());
     }
 
     #[test]

@@ -9,6 +9,7 @@ use rustix::io::Errno;
 
 use crate::builder::{Access, QueueBuilder};
 use crate::limits::open_error;
+use crate::named::Named;
 use crate::sys::mq;
 
 /// A POSIX message queue: discrete messages with priorities, shared by processes that find it
@@ -27,6 +28,16 @@ use crate::sys::mq;
 ///
 /// The descriptor is opened `O_CLOEXEC` (Linux makes every queue descriptor close-on-exec
 /// anyway), so an executed program does not inherit it.
+///
+/// # Removal
+///
+/// The creator's drop (and [`unlink`](Self::unlink)) removes the name only while it still
+/// names this queue: the name is opened for a moment and its inode compared with the one
+/// recorded at creation. Creation therefore refuses a mode that gives the owner neither read
+/// nor write, with which that check could not be made. What cannot be checked is left in
+/// place by a drop, which has no one to tell: when no descriptor is left to open the name
+/// (`EMFILE`), or the process lost the permission it had. Closing the probe descriptor ends any
+/// `mq_notify` registration this process holds on the queue.
 ///
 /// # Limits
 ///
@@ -62,54 +73,6 @@ pub struct Queue {
     pub(crate) access: Access,
     pub(crate) max_message_size: usize,
     pub(crate) created: bool,
-}
-
-/// A queue's name and whether the handle removes it: a part of its own, which removes the name
-/// when it drops, so that taking the descriptor out of a [`Queue`] (`From<Queue> for OwnedFd`)
-/// ends the handle as a drop does, with no `Drop` on `Queue` to get in the way.
-#[derive(Debug)]
-pub(crate) struct Named {
-    pub(crate) name: ObjectName,
-    pub(crate) ownership: Ownership,
-    /// The queue's inode (`st_dev`, `st_ino`), so the removal takes the name only while it
-    /// still names this queue.
-    pub(crate) identity: Option<(u64, u64)>,
-}
-
-impl Named {
-    /// Removes the name if it still names the queue whose inode is `identity`.
-    ///
-    /// Between the creation and this drop someone may have removed the name and made another
-    /// queue under it; that queue is not ours to remove. The queue mounted nowhere has no
-    /// path to `stat`, so the name is opened (read-only, else write-only: the creator holds at
-    /// least one of the two unless it set a mode without either) and its descriptor compared.
-    /// What cannot be proved ours is left alone. A race remains between the comparison and
-    /// `mq_unlink`, which takes a name, not a descriptor: the window of two system calls,
-    /// where a blind removal would have no check at all.
-    fn remove_if_same(&self, identity: (u64, u64)) {
-        let name = self.name.as_c_str();
-        let flags = libc::O_CLOEXEC | libc::O_NONBLOCK;
-        let opened = mq::open(name, libc::O_RDONLY | flags, 0, None)
-            .or_else(|_| mq::open(name, libc::O_WRONLY | flags, 0, None));
-        let Ok(probe) = opened else { return };
-        let same =
-            rustix::fs::fstat(&probe).is_ok_and(|stat| (stat.st_dev, stat.st_ino) == identity);
-        drop(probe);
-        if same {
-            // Nothing to report to from a drop; a name already gone is what was wanted.
-            let _ = mq::unlink(name);
-        }
-    }
-}
-
-impl Drop for Named {
-    fn drop(&mut self) {
-        if self.ownership.take_removal()
-            && let Some(identity) = self.identity
-        {
-            self.remove_if_same(identity);
-        }
-    }
 }
 
 /// A queue's attributes at the time of [`Queue::attributes`].
@@ -214,10 +177,12 @@ impl Queue {
     /// - [`AlreadyExists`](ErrorKind::AlreadyExists) when the name is taken.
     /// - [`LimitReached`](ErrorKind::LimitReached) naming `/proc/sys/fs/mqueue/msg_max`,
     ///   `msgsize_max` or `queues_max`, `RLIMIT_MSGQUEUE` or `RLIMIT_NOFILE`, with its value.
-    /// - [`InvalidArgument`](ErrorKind::InvalidArgument) for a size of 0.
+    /// - [`InvalidArgument`](ErrorKind::InvalidArgument) for a size of 0, or a mode that gives
+    ///   the owner neither read nor write (`0o044`, say; see `# Removal` on [`Queue`]).
     /// - [`InvalidName`](ErrorKind::InvalidName) for a name too long for the queue file system.
-    /// - [`PermissionDenied`](ErrorKind::PermissionDenied) or [`Other`](ErrorKind::Other)
-    ///   (`ENOMEM`) from `mq_open` and `fchmod`.
+    /// - [`PermissionDenied`](ErrorKind::PermissionDenied) from `mq_open` and `fchmod`, or
+    ///   [`Other`](ErrorKind::Other) when the kernel is out of memory (`ENOMEM`, not a limit
+    ///   with a knob).
     ///
     /// # Examples
     ///
@@ -284,15 +249,13 @@ impl Queue {
 
     pub(crate) fn make(name: &ObjectName, mode: OpenMode, options: QueueBuilder) -> Result<Self> {
         let object = name.as_str();
-        if options.max_messages == 0 || options.max_message_size == 0 {
-            return Err(Error::new(ErrorKind::InvalidArgument, "mq_open")
-                .with_object(object)
-                .with_detail("a queue must hold at least one message of at least one byte"));
+        if mode.may_create() {
+            check_creatable(object, &options)?;
         }
         let sizes = (options.max_messages, options.max_message_size);
         let raw_sizes = (
-            i64::try_from(sizes.0).unwrap_or(i64::MAX),
-            i64::try_from(sizes.1).unwrap_or(i64::MAX),
+            libc::c_long::try_from(sizes.0).unwrap_or(libc::c_long::MAX),
+            libc::c_long::try_from(sizes.1).unwrap_or(libc::c_long::MAX),
         );
         let base = options.access.oflag() | libc::O_CLOEXEC;
         let mode_bits = options.permissions.mode();
@@ -331,28 +294,30 @@ impl Queue {
                 }
             }
         };
+        // The queue descriptor is a file of the mqueue file system, whose inodes are regular
+        // files to `fstat`: its identity is what a removal checks.
+        let stat = match rustix::fs::fstat(&fd) {
+            Ok(stat) => stat,
+            Err(errno) => {
+                if created {
+                    // Without an identity the handle could never prove the name its own, so
+                    // the queue made a moment ago with O_EXCL is removed here, unchecked.
+                    let _ = mq::unlink(name.as_c_str());
+                }
+                return Err(Error::from_errno("fstat", object, errno));
+            }
+        };
         let mut queue = Self {
             fd,
             named: Named {
                 name: name.clone(),
                 ownership: Ownership::created(created),
-                identity: None,
+                identity: (stat.st_dev, stat.st_ino),
             },
             access: options.access,
             max_message_size: 0,
             created,
         };
-        // The queue descriptor is a file of the mqueue file system, whose inodes are regular
-        // files to `fstat`: its identity is what the creator's removal checks.
-        let stat = rustix::fs::fstat(queue.fd.as_fd())
-            .map_err(|errno| Error::from_errno("fstat", object, errno))?;
-        queue.named.identity = Some((stat.st_dev, stat.st_ino));
-        if !created {
-            // An existing queue must belong to a trusted user.
-            NodeCheck::new(FileType::RegularFile, "a message queue")
-                .owned_by(options.owner, "QueueBuilder::trust_owner")
-                .check(&stat, "mq_open", object)?;
-        }
         if created {
             // On Linux the queue descriptor takes `fchmod` like any other file: the mode is set
             // exactly, whatever the umask took away at creation (the umask only narrows, so
@@ -360,6 +325,11 @@ impl Queue {
             options
                 .permissions
                 .apply(queue.fd.as_fd(), "mq_open", object)?;
+        } else {
+            // An existing queue must belong to a trusted user.
+            NodeCheck::new(FileType::RegularFile, "a message queue")
+                .owned_by(options.owner, "QueueBuilder::trust_owner")
+                .check(&stat, "mq_open", object)?;
         }
         queue.max_message_size = queue.attributes()?.max_message_size;
         Ok(queue)
@@ -429,12 +399,12 @@ impl Queue {
     pub fn attributes(&self) -> Result<Attributes> {
         let raw = mq::getattr(self.fd.as_fd())
             .map_err(|errno| Error::from_errno("mq_getattr", self.name().as_str(), errno))?;
-        let size = |value: i64| usize::try_from(value).unwrap_or(0);
+        let size = |value: libc::c_long| usize::try_from(value).unwrap_or(0);
         Ok(Attributes {
             max_messages: size(raw.max_messages),
             max_message_size: size(raw.max_message_size),
             current_messages: size(raw.current_messages),
-            nonblocking: raw.flags & i64::from(libc::O_NONBLOCK) != 0,
+            nonblocking: raw.flags & libc::c_long::from(libc::O_NONBLOCK) != 0,
         })
     }
 
@@ -454,28 +424,42 @@ impl Queue {
         self.named.ownership.persist();
     }
 
-    /// Removes the queue's name now; this handle and others already open keep working.
+    /// Removes the queue's name now, if it still names this handle's queue (one that replaced
+    /// it is left alone); any handle may, creator or not. This handle and others already open
+    /// keep working, and the drop has nothing left to remove.
+    ///
+    /// To check the name, it is opened for a moment (see [`Queue`]'s `# Removal`): closing that descriptor ends any `mq_notify` registration this process holds on the
+    /// queue, so a live [`Notification`](crate::Notification) or
+    /// [`NotifyThread`](crate::NotifyThread) then reports
+    /// [`Removed`](crate::NotificationEvent::Removed).
     ///
     /// # Errors
     ///
-    /// [`NotFound`](ErrorKind::NotFound) when the name is already gone;
-    /// [`PermissionDenied`](ErrorKind::PermissionDenied) when the caller may not remove it.
+    /// - [`NotFound`](ErrorKind::NotFound) when the name is already gone.
+    /// - [`WrongObjectType`](ErrorKind::WrongObjectType) when another queue has the name now.
+    /// - [`PermissionDenied`](ErrorKind::PermissionDenied) when the caller may not open the
+    ///   queue to check it, or may not remove it.
+    /// - [`LimitReached`](ErrorKind::LimitReached) when no descriptor is left to check it with
+    ///   (`EMFILE`, `ENFILE`).
     ///
     /// # Examples
     ///
     /// ```
     /// let name = ipc_core::ObjectName::unique("mq-unlink-doc")?;
-    /// let queue = ipc_mq::Queue::create_new(&name)?;
-    /// let queue = queue.unlink()?;
+    /// let mut queue = ipc_mq::Queue::create_new(&name)?;
+    /// queue.unlink()?;
     /// queue.send(b"still works", 1)?;
     /// assert!(ipc_mq::Queue::open(&name).is_err());
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
+    ///
+    /// # References
+    ///
+    /// - [`mq_unlink(3)`](https://man7.org/linux/man-pages/man3/mq_unlink.3.html)
     #[doc(alias = "mq_unlink")]
-    pub fn unlink(mut self) -> Result<Self> {
+    pub fn unlink(&mut self) -> Result<()> {
         self.named.ownership.take_removal();
-        Self::unlink_name(self.name())?;
-        Ok(self)
+        self.named.unlink_if_same()
     }
 
     /// Removes the queue `name`, which another process may have created.
@@ -504,6 +488,28 @@ impl Queue {
         mq::unlink(name.as_c_str())
             .map_err(|errno| Error::from_errno("mq_unlink", name.as_str(), errno))
     }
+}
+
+/// Refuses options a new queue cannot be made with: sizes of 0, which the kernel refuses with
+/// a bare `EINVAL`, and a mode without owner read or write, under which the creator could not
+/// open the queue again to check it before removing it. Only the paths that may create check
+/// them: an existing queue keeps its own sizes and mode.
+fn check_creatable(object: &str, options: &QueueBuilder) -> Result<()> {
+    if options.max_messages == 0 || options.max_message_size == 0 {
+        return Err(Error::new(ErrorKind::InvalidArgument, "mq_open")
+            .with_object(object)
+            .with_detail("a queue must hold at least one message of at least one byte"));
+    }
+    let mode = options.permissions.mode();
+    if mode & 0o600 == 0 {
+        return Err(Error::new(ErrorKind::InvalidArgument, "mq_open")
+            .with_object(object)
+            .with_detail(format!(
+                "mode {mode:#05o} gives the owner neither read nor write, so the creator \
+                 could not check the queue before removing it"
+            )));
+    }
+    Ok(())
 }
 
 impl AsFd for Queue {

@@ -120,13 +120,20 @@ impl Queue {
         self.send_wait(message, priority, Wait::timeout(timeout))
     }
 
-    /// Queues `message` at `priority`, waiting for room until `deadline` (monotonic: stepping
-    /// the wall clock does not move it; it is converted to `CLOCK_REALTIME` for
-    /// `mq_timedsend` just before each call).
+    /// Queues `message` at `priority`, waiting for room until `deadline`.
     ///
     /// # Errors
     ///
     /// As [`send_timeout`](Self::send_timeout).
+    ///
+    /// # Clocks
+    ///
+    /// The deadline is on the monotonic clock, but `mq_timedsend` takes a `CLOCK_REALTIME`
+    /// time, which follows the wall clock when it is stepped. Each call is given the deadline
+    /// converted just before it, or one second from then if that is sooner
+    /// ([`Deadline::to_realtime`](ipc_core::Deadline::to_realtime)); a call that times out
+    /// before the monotonic deadline is made again. So a wall clock stepped forward does not
+    /// end the wait early, and one stepped back makes it at most a second late.
     ///
     /// # Examples
     ///
@@ -224,12 +231,17 @@ impl Queue {
         self.receive_wait(buffer, Wait::timeout(timeout))
     }
 
-    /// Takes a message into `buffer`, waiting for one until `deadline` (monotonic, converted
-    /// to `CLOCK_REALTIME` for `mq_timedreceive` just before each call).
+    /// Takes a message into `buffer`, waiting for one until `deadline`.
     ///
     /// # Errors
     ///
     /// As [`receive_timeout`](Self::receive_timeout).
+    ///
+    /// # Clocks
+    ///
+    /// As for [`send_deadline`](Self::send_deadline): the deadline is monotonic, and
+    /// `mq_timedreceive` is given it in `CLOCK_REALTIME` slices of at most a second, so a
+    /// stepped wall clock neither ends the wait early nor makes it more than a second late.
     ///
     /// # Examples
     ///
@@ -340,7 +352,9 @@ fn ready_or_again<T>(fd: BorrowedFd<'_>, events: PollFlags, wait: Wait) -> Resul
 }
 
 /// When the raw call gives up for `wait`: the monotonic deadline becomes a `CLOCK_REALTIME`
-/// time here, at the last moment before the call.
+/// time here, at the last moment before the call, at most a second ahead
+/// ([`Deadline::to_realtime`](ipc_core::Deadline::to_realtime)); [`Wait::retry`] makes the
+/// call again when it times out before the deadline.
 fn until(wait: Wait) -> Until {
     match wait {
         Wait::Forever => Until::Forever,

@@ -19,10 +19,10 @@ const _: () = assert!(size_of::<libc::mqd_t>() == size_of::<libc::c_int>());
 /// The attributes of a queue as `mq_getattr` reports them.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RawAttr {
-    pub(crate) flags: i64,
-    pub(crate) max_messages: i64,
-    pub(crate) max_message_size: i64,
-    pub(crate) current_messages: i64,
+    pub(crate) flags: libc::c_long,
+    pub(crate) max_messages: libc::c_long,
+    pub(crate) max_message_size: libc::c_long,
+    pub(crate) current_messages: libc::c_long,
 }
 
 /// When a send or receive gives up.
@@ -41,7 +41,7 @@ pub(crate) fn open(
     name: &CStr,
     oflag: libc::c_int,
     mode: libc::mode_t,
-    sizes: Option<(i64, i64)>,
+    sizes: Option<(libc::c_long, libc::c_long)>,
 ) -> Result<OwnedFd, Errno> {
     let mut attr = zeroed_attr();
     let attr_ptr: *mut libc::mq_attr = match sizes {
@@ -89,7 +89,7 @@ pub(crate) fn getattr(mqd: BorrowedFd<'_>) -> Result<RawAttr, Errno> {
 pub(crate) fn set_nonblocking(mqd: BorrowedFd<'_>, nonblocking: bool) -> Result<(), Errno> {
     let mut attr = zeroed_attr();
     attr.mq_flags = if nonblocking {
-        i64::from(libc::O_NONBLOCK)
+        libc::c_long::from(libc::O_NONBLOCK)
     } else {
         0
     };
@@ -181,6 +181,8 @@ fn check(rc: libc::c_int) -> Result<(), Errno> {
     if rc == 0 { Ok(()) } else { Err(last_errno()) }
 }
 
-fn last_errno() -> Errno {
+/// The `errno` a failed call left, for the calls made through the C library (`mq_*`) or
+/// `libc::syscall` (`mq_notify`), which report through `errno` rather than return it.
+pub(crate) fn last_errno() -> Errno {
     Errno::from_io_error(&std::io::Error::last_os_error()).unwrap_or(Errno::IO)
 }

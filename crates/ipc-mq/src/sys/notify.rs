@@ -20,6 +20,8 @@ use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::net::{AddressFamily, RecvFlags, SocketFlags, SocketType};
 
+use super::mq::last_errno;
+
 /// The length of the cookie the kernel sends back (`NOTIFY_COOKIE_LEN`).
 pub(crate) const COOKIE_LEN: usize = 32;
 /// The last cookie byte when a message arrived in the empty queue (`NOTIFY_WOKENUP`).
@@ -59,6 +61,19 @@ const _: () = assert!(offset_of!(Sigevent, value) == offset_of!(libc::sigevent, 
 const _: () = assert!(offset_of!(Sigevent, signo) == offset_of!(libc::sigevent, sigev_signo));
 const _: () = assert!(offset_of!(Sigevent, notify) == offset_of!(libc::sigevent, sigev_notify));
 const _: () = assert!(size_of::<Sigval>() == size_of::<libc::sigval>());
+
+impl Sigval {
+    /// A `sigval` holding the `int` `value`, the rest of the union zero: on a 64-bit target
+    /// the union is pointer-sized, and the kernel copies (and hands the signal handler) all
+    /// of it, so no byte of it may be left undefined.
+    fn from_int(value: libc::c_int) -> Self {
+        let mut sigval = Self {
+            ptr: std::ptr::null_mut(),
+        };
+        sigval.int = value;
+        sigval
+    }
+}
 
 impl Sigevent {
     fn new(notify: libc::c_int, signo: libc::c_int, value: Sigval) -> Self {
@@ -104,7 +119,7 @@ pub(crate) fn register_signal(
     signal: libc::c_int,
     value: libc::c_int,
 ) -> Result<(), Errno> {
-    let event = Sigevent::new(libc::SIGEV_SIGNAL, signal, Sigval { int: value });
+    let event = Sigevent::new(libc::SIGEV_SIGNAL, signal, Sigval::from_int(value));
     raw_notify(mqd, Some(&event))
 }
 
@@ -129,9 +144,5 @@ fn raw_notify(mqd: BorrowedFd<'_>, event: Option<&Sigevent>) -> Result<(), Errno
     // on the caller's stack for the call; for `SIGEV_THREAD` its pointer leads to a cookie of
     // `COOKIE_LEN` readable bytes, which the kernel copies before returning.
     let rc = unsafe { libc::syscall(libc::SYS_mq_notify, mqd.as_raw_fd(), ptr) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(Errno::from_io_error(&std::io::Error::last_os_error()).unwrap_or(Errno::IO))
-    }
+    if rc == 0 { Ok(()) } else { Err(last_errno()) }
 }

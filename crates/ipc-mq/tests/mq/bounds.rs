@@ -121,3 +121,28 @@ fn a_receive_only_handle_cannot_send_and_a_send_only_handle_cannot_receive() {
     );
     drop(made);
 }
+
+#[test]
+fn a_wait_longer_than_one_kernel_slice_still_waits_its_whole_timeout() {
+    // The kernel is given at most REALTIME_SLICE of a wait at a time; its ETIMEDOUT before
+    // the deadline is retried, not returned.
+    let timeout = ipc_core::REALTIME_SLICE + SHORT;
+    let name = TestName::new();
+    let sut = Queue::builder()
+        .max_messages(1)
+        .create_new(&name.name)
+        .unwrap();
+    let mut buffer = vec![0; sut.attributes().unwrap().max_message_size()];
+    let start = Instant::now();
+    let err = sut.receive_timeout(&mut buffer, timeout).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TimedOut);
+    assert_waited(start, timeout);
+
+    sut.try_send(b"fills it", 0).unwrap();
+    let start = Instant::now();
+    let err = sut
+        .send_deadline(b"no room", 0, start + timeout)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TimedOut);
+    assert_waited(start, timeout);
+}

@@ -7,7 +7,7 @@ use ipc_core::ObjectName;
 use ipc_core::testing::{ChildBuilder, ChildContext};
 use ipc_mq::{Access, Queue};
 
-use crate::support::{PATIENCE, Spawner, TestName};
+use crate::support::{PATIENCE, Spawner, TestName, receive_within};
 
 /// The descriptor number the child finds its queue at.
 const QUEUE_FD: i32 = 10;
@@ -37,7 +37,7 @@ fn a_queue_descriptor_inherited_by_another_process_becomes_a_queue_with_from_fd(
     );
     drop(spawner);
     child.expect_success(PATIENCE);
-    let message = sut.receive_vec().unwrap();
+    let message = receive_within(&sut);
     assert_eq!(
         (message.bytes.as_slice(), message.priority),
         (&b"through an inherited descriptor"[..], 6)
@@ -54,7 +54,7 @@ fn converting_a_creator_to_a_descriptor_removes_the_name_unless_persisted() {
         ErrorKind::NotFound
     );
     let queue = Queue::from_fd(fd, name.name.clone()).unwrap();
-    queue.send(b"still open", 0).unwrap();
+    queue.try_send(b"still open", 0).unwrap();
 
     let mut sut = Queue::create_new(&name.name).unwrap();
     sut.persist();

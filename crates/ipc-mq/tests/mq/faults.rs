@@ -11,9 +11,9 @@ use crate::support::{
     PATIENCE, STAMP_LEN, Spawner, TestName, stamped, unstamp, wait_until_blocked_in,
 };
 
-/// The messages the killed sender sends before it reports: half of the `2 * SENT_BEFORE_KILL`
-/// it was to send.
-const SENT_BEFORE_KILL: u32 = 5;
+/// The queue's capacity in the killed-sender test: the sender is to send twice as many, and
+/// blocks on the one after these.
+const CAPACITY: u32 = 5;
 
 /// The payload length of message `sequence`: empty, tiny, and up to the queue's whole size.
 fn payload_len(sequence: u32) -> usize {
@@ -47,33 +47,35 @@ fn drain(sut: &Queue) -> Vec<(u32, u32, usize, u32)> {
 fn a_sender_killed_after_n_of_2n_messages_leaves_exactly_n_whole_messages() {
     if let Some(ctx) = ChildContext::current() {
         let queue = open_child_queue(&ctx, Access::SendOnly);
-        for sequence in 0..SENT_BEFORE_KILL {
+        ctx.report("sending");
+        // The first N fill the queue; the send of message N + 1 blocks until the kill.
+        for sequence in 0..2 * CAPACITY {
             queue
                 .send(&stamped(1, sequence, payload_len(sequence)), 3)
                 .unwrap();
         }
-        ctx.report("sent half");
-        // The second half waits for a go that never comes: the parent kills it here.
-        loop {
-            std::thread::park();
-        }
+        ctx.report("sent all");
+        return;
     }
     let name = TestName::new();
-    // Room for all 2N, so the sender never blocks and N is exactly what it sent.
     let sut = Queue::builder()
-        .max_messages(2 * SENT_BEFORE_KILL as usize)
+        .max_messages(CAPACITY as usize)
         .access(Access::ReceiveOnly)
         .create_new(&name.name)
         .unwrap();
     let spawner = Spawner::lock();
     let mut child = spawner.spawn(ChildBuilder::new("sender").arg("queue", name.name.as_str()));
     drop(spawner);
-    child.expect_report("sent half", PATIENCE);
+    child.expect_report("sending", PATIENCE);
+    // Only a full queue makes the sender sleep in mq_timedsend (glibc's mq_send), so it is
+    // now sending message N + 1.
+    wait_until_blocked_in(&child, libc::SYS_mq_timedsend, PATIENCE);
     assert_eq!(child.kill().signal(), Some(libc::SIGKILL));
 
-    let expected: Vec<_> = (0..SENT_BEFORE_KILL)
+    let expected: Vec<_> = (0..CAPACITY)
         .map(|sequence| (1, sequence, payload_len(sequence), 3))
         .collect();
+    // `drain` receives until WouldBlock and checks that each message is whole.
     assert_eq!(drain(&sut), expected);
     let mut buffer = vec![0; sut.attributes().unwrap().max_message_size()];
     assert_eq!(

@@ -61,6 +61,22 @@ fn a_queue_of_zero_messages_is_invalid_argument_not_a_limit() {
 }
 
 #[test]
+fn sizes_are_not_checked_when_only_opening() {
+    let name = TestName::new();
+    let made = Queue::builder()
+        .max_messages(3)
+        .create_new(&name.name)
+        .unwrap();
+    let sut = Queue::builder()
+        .max_messages(0)
+        .max_message_size(0)
+        .open(&name.name)
+        .unwrap();
+    assert_eq!(sut.attributes().unwrap().max_messages(), 3);
+    drop(made);
+}
+
+#[test]
 fn the_defaults_fit_the_default_limits() {
     let name = TestName::new();
     let sut = Queue::create_new(&name.name).unwrap();
@@ -89,7 +105,7 @@ fn a_queue_past_a_lowered_rlimit_msgqueue_is_limit_reached_naming_it_and_its_val
         assert_eq!(err.raw_os_error(), Some(libc::EMFILE));
         let limit = err.limit().unwrap();
         assert_eq!(limit.knob(), "RLIMIT_MSGQUEUE");
-        assert_eq!(limit.scope(), LimitScope::PerProcess);
+        assert_eq!(limit.scope(), LimitScope::PerUser);
         assert_eq!(limit.current(), Some(LOW_MSGQUEUE));
         let message = err.to_string();
         assert!(message.contains("RLIMIT_MSGQUEUE"), "{message}");

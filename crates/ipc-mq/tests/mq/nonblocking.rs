@@ -1,37 +1,13 @@
 //! `set_nonblocking`: the plain calls stop sleeping, the bounded ones keep their meaning.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use ipc_core::ErrorKind;
 use ipc_core::ObjectName;
 use ipc_core::testing::{ChildBuilder, ChildContext};
 use ipc_mq::{Access, Queue};
 
-use crate::support::{PATIENCE, SHORT, Spawner, TestName, assert_waited};
-
-/// Waits (at most `PATIENCE`) until a thread of process `pid` sleeps in the system call
-/// `syscall`, as `/proc/<pid>/task/<tid>/syscall` shows: its first field is the number of the
-/// call a blocked thread is in ("running" for a running one).
-pub(crate) fn wait_until_blocked_in(pid: u32, syscall: libc::c_long) {
-    let deadline = Instant::now() + PATIENCE;
-    let wanted = syscall.to_string();
-    loop {
-        let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).unwrap();
-        for task in tasks {
-            let path = task.unwrap().path().join("syscall");
-            if let Ok(text) = std::fs::read_to_string(path)
-                && text.split_whitespace().next() == Some(wanted.as_str())
-            {
-                return;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "process {pid} never blocked in system call {syscall}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
+use crate::support::{PATIENCE, SHORT, Spawner, TestName, assert_waited, wait_until_blocked_in};
 
 #[test]
 fn set_nonblocking_shows_in_the_attributes_and_can_be_cleared() {
@@ -111,7 +87,7 @@ fn a_timed_receive_on_a_nonblocking_queue_waits_for_another_process_to_send() {
     let mut child = spawner.spawn(ChildBuilder::new("receiver").arg("queue", name.name.as_str()));
     drop(spawner);
     // The child's descriptor is non-blocking, so its timed receive waits in `poll`.
-    wait_until_blocked_in(child.pid(), libc::SYS_ppoll);
+    wait_until_blocked_in(&child, libc::SYS_ppoll, PATIENCE);
     sut.send_timeout(b"late", 4, PATIENCE).unwrap();
     child.expect_success(PATIENCE);
 }

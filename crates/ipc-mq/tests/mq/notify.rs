@@ -9,8 +9,9 @@ use ipc_core::testing::{ChildBuilder, ChildContext};
 use ipc_core::{ErrorKind, ObjectName};
 use ipc_mq::{Access, NotificationEvent, Queue};
 
-use crate::nonblocking::wait_until_blocked_in;
-use crate::support::{PATIENCE, Spawner, TestName};
+use crate::support::{
+    PATIENCE, Spawner, TestName, join_within, receive_within, wait_until_blocked_in,
+};
 
 /// The role of a child that opens the queue named by its `queue` argument, sends `payload`
 /// once the parent is registered, and exits.
@@ -43,7 +44,7 @@ fn a_message_another_process_sends_into_the_empty_queue_wakes_the_notification()
     );
     child.expect_success(PATIENCE);
     assert!(!sut.is_armed());
-    assert_eq!(queue.receive_vec().unwrap().bytes, b"payload");
+    assert_eq!(receive_within(&queue).bytes, b"payload");
 }
 
 #[test]
@@ -65,7 +66,7 @@ fn a_rearmed_notification_wakes_again_for_the_next_message() {
         );
         child.expect_success(PATIENCE);
         sut.rearm().unwrap();
-        assert_eq!(queue.receive_vec().unwrap().bytes, b"payload");
+        assert_eq!(receive_within(&queue).bytes, b"payload");
     }
 }
 
@@ -95,7 +96,7 @@ fn a_second_registrant_in_another_process_is_refused_with_already_exists() {
     child.expect_report("refused", PATIENCE);
     child.expect_success(PATIENCE);
     assert_eq!(sut.try_wait().unwrap_err().kind(), ErrorKind::WouldBlock);
-    queue.send(b"still mine", 0).unwrap();
+    queue.try_send(b"still mine", 0).unwrap();
     assert_eq!(sut.try_wait().unwrap(), NotificationEvent::MessageArrived);
 }
 
@@ -160,15 +161,15 @@ fn a_receiver_blocked_in_receive_takes_the_message_and_the_registration_stays() 
     drop(spawner);
     // glibc's mq_receive is the mq_timedreceive system call; once the child sleeps in it, the
     // kernel hands the next message straight to it (`pipelined_send`), bypassing the notify.
-    wait_until_blocked_in(child.pid(), libc::SYS_mq_timedreceive);
-    queue.send(b"taken", 0).unwrap();
+    wait_until_blocked_in(&child, libc::SYS_mq_timedreceive, PATIENCE);
+    queue.try_send(b"taken", 0).unwrap();
     child.expect_success(PATIENCE);
     assert_eq!(sut.try_wait().unwrap_err().kind(), ErrorKind::WouldBlock);
     assert_eq!(
         queue.notify_descriptor().unwrap_err().kind(),
         ErrorKind::AlreadyExists
     );
-    queue.send(b"announced", 0).unwrap();
+    queue.try_send(b"announced", 0).unwrap();
     assert_eq!(sut.try_wait().unwrap(), NotificationEvent::MessageArrived);
 }
 
@@ -256,7 +257,7 @@ fn the_signal_form_delivers_the_signal_with_the_value_and_si_mesgq() {
     );
     drop(spawner);
     child.expect_report("registered", PATIENCE);
-    sut.send(b"ring", 0).unwrap();
+    sut.try_send(b"ring", 0).unwrap();
     child.expect_report("signalled", PATIENCE);
     child.expect_success(PATIENCE);
 }
@@ -277,10 +278,13 @@ fn the_thread_form_runs_the_closure_once_when_another_process_sends() {
     let mut child = spawner.spawn(ChildBuilder::new("sender").arg("queue", name.name.as_str()));
     drop(spawner);
     assert_eq!(rx.recv_timeout(PATIENCE).unwrap(), "ran");
-    assert_eq!(sut.join().unwrap(), NotificationEvent::MessageArrived);
+    assert_eq!(join_within(sut).unwrap(), NotificationEvent::MessageArrived);
     child.expect_success(PATIENCE);
     // The sender dropped with the closure: it ran once.
-    assert!(rx.recv().is_err());
+    assert_eq!(
+        rx.recv_timeout(PATIENCE),
+        Err(mpsc::RecvTimeoutError::Disconnected)
+    );
 }
 
 #[test]
@@ -290,6 +294,9 @@ fn the_thread_form_ends_without_running_the_closure_when_the_queue_is_dropped() 
     let (tx, rx) = mpsc::channel::<()>();
     let sut = queue.notify_thread(move || tx.send(()).unwrap()).unwrap();
     drop(queue);
-    assert_eq!(sut.join().unwrap(), NotificationEvent::Removed);
-    assert!(rx.recv().is_err());
+    assert_eq!(join_within(sut).unwrap(), NotificationEvent::Removed);
+    assert_eq!(
+        rx.recv_timeout(PATIENCE),
+        Err(mpsc::RecvTimeoutError::Disconnected)
+    );
 }

@@ -4,7 +4,7 @@ use ipc_core::ObjectName;
 use ipc_core::testing::{ChildBuilder, ChildContext};
 use ipc_mq::{Access, Queue};
 
-use crate::support::{PATIENCE, Spawner, TestName};
+use crate::support::{PATIENCE, Spawner, TestName, wait_until_blocked_in};
 
 /// What the sender child sends, in this order: (priority, payload).
 const SENT: [(u32, &str); 7] = [
@@ -81,6 +81,9 @@ fn a_blocked_receiver_wakes_when_another_process_sends() {
     let mut child = spawner.spawn(ChildBuilder::new("receiver").arg("queue", name.name.as_str()));
     drop(spawner);
     child.expect_report("ready", PATIENCE);
-    sut.send_timeout(b"wake", 3, PATIENCE).unwrap();
+    // glibc's mq_receive is the mq_timedreceive system call: once the child sleeps in it,
+    // the message sent next is one it was blocked waiting for.
+    wait_until_blocked_in(&child, libc::SYS_mq_timedreceive, PATIENCE);
+    sut.try_send(b"wake", 3).unwrap();
     child.expect_success(PATIENCE);
 }

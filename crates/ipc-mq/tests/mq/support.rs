@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use ipc_core::ObjectName;
 use ipc_core::testing::{Child, unique_test_name};
+use ipc_mq::{Message, NotificationEvent, NotifyThread, Queue};
 
 /// A bound for things that do happen; generous, because the machine may be busy building.
 pub(crate) const PATIENCE: Duration = Duration::from_secs(30);
@@ -34,6 +35,29 @@ impl Drop for TestName {
     fn drop(&mut self) {
         let _ = ipc_mq::Queue::unlink_name(&self.name);
     }
+}
+
+/// Takes one message from `queue`, waiting at most [`PATIENCE`] for it.
+#[track_caller]
+pub(crate) fn receive_within(queue: &Queue) -> Message {
+    let mut bytes = vec![0; queue.attributes().unwrap().max_message_size()];
+    let (len, priority) = queue.receive_timeout(&mut bytes, PATIENCE).unwrap();
+    bytes.truncate(len);
+    Message { bytes, priority }
+}
+
+/// Joins `thread` once it has ended, waiting at most [`PATIENCE`] for that.
+#[track_caller]
+pub(crate) fn join_within(thread: NotifyThread) -> ipc_core::Result<NotificationEvent> {
+    let start = Instant::now();
+    while !thread.is_finished() {
+        assert!(
+            start.elapsed() < PATIENCE,
+            "the notification thread never ended"
+        );
+        thread::sleep(Duration::from_millis(1));
+    }
+    thread.join()
 }
 
 /// Asserts that a bounded call begun at `start` gave up no sooner than `timeout`.
