@@ -36,6 +36,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod address;
+mod connect;
 mod listener;
 mod socket;
 mod stream;

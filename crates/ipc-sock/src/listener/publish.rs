@@ -4,7 +4,7 @@
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
-use ipc_core::{Error, ErrorKind, NodeCheck, Permissions, Result, TrustedOwner, unlink_if_same};
+use ipc_core::{Error, ErrorKind, NodeCheck, Permissions, Result, unlink_if_same};
 use rustix::fs::{CWD, FileType, Mode, OFlags};
 use rustix::io::Errno;
 use rustix::net::SocketAddrUnix;
@@ -81,9 +81,15 @@ pub(super) fn bind_path(
         _node: node,
     };
     // From here on, dropping `file` removes what we bound.
-    NodeCheck::new(FileType::Socket, "a socket")
-        .owned_by(TrustedOwner::CallerOrRoot, "the directory's owner")
-        .check(&stat, operation, path)?;
+    NodeCheck::new(FileType::Socket, "a socket").check(&stat, operation, path)?;
+    if stat.st_uid != rustix::process::geteuid().as_raw() {
+        return Err(Error::new(ErrorKind::PermissionDenied, operation)
+            .with_object(path)
+            .with_detail(format!(
+                "the socket file just bound is owned by uid {}: another process replaced it;                  the directory must be one others cannot change",
+                stat.st_uid
+            )));
+    }
     set_mode(&file, permissions, operation)?;
     Ok(file)
 }
