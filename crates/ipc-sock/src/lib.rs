@@ -1,0 +1,47 @@
+//! Unix domain sockets for Linux.
+//!
+//! - [`UnixAddress`]: a filesystem path checked against `sun_path` (never truncated) or a
+//!   name in the abstract namespace.
+//! - [`UnixListener`] and [`UnixListenerBuilder`]: a listening stream socket whose socket file
+//!   gets an exact mode (`0o600` by default) before it listens, whose path is reclaimed from
+//!   a dead listener but never taken from a live one (a `flock`ed `<path>.lock` held for the
+//!   listener's lifetime), and removed on drop.
+//! - [`UnixStream`]: a connected stream socket.
+//!
+//! Every call that can wait has a blocking form, a `try_` form
+//! ([`WouldBlock`](ipc_core::ErrorKind::WouldBlock)) and `_timeout` / `_deadline` forms
+//! ([`TimedOut`](ipc_core::ErrorKind::TimedOut)) measured on the monotonic clock, with `EINTR`
+//! retried for the time that is left. Every send passes `MSG_NOSIGNAL`, so a peer that is gone
+//! is [`PeerGone`](ipc_core::ErrorKind::PeerGone), never a `SIGPIPE`. Every descriptor is
+//! close-on-exec and reachable through `AsFd`.
+//!
+//! # Examples
+//!
+//! ```
+//! use ipc_sock::{UnixAddress, UnixListener, UnixStream};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let address = UnixAddress::path(dir.path().join("app.sock"))?;
+//! let listener = UnixListener::bind(&address)?;
+//! let client = UnixStream::connect(&address)?;
+//! let server = listener.accept()?;
+//! client.send_all(b"ping")?;
+//! let mut buf = [0; 4];
+//! server.receive_exact(&mut buf)?;
+//! server.send_all(b"pong")?;
+//! client.receive_exact(&mut buf)?;
+//! assert_eq!(&buf, b"pong");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![doc(test(attr(deny(warnings))))]
+
+mod address;
+mod connect;
+mod listener;
+mod socket;
+mod stream;
+mod sys;
+
+pub use address::UnixAddress;
+pub use listener::{UnixListener, UnixListenerBuilder};
+pub use stream::UnixStream;

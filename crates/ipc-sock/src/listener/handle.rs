@@ -1,0 +1,400 @@
+//! The listening socket and its accept calls.
+
+use std::fmt;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
+
+use ipc_core::{Error, ErrorKind, Object, Result, Wait};
+use rustix::event::PollFlags;
+use rustix::net::{AddressFamily, SocketType};
+
+use super::builder::UnixListenerBuilder;
+use super::lock::PathLock;
+use super::publish::{self, Reclaim, SocketFile};
+use crate::address::UnixAddress;
+use crate::socket::{Descriptor, Socket};
+use crate::stream::UnixStream;
+use crate::sys::socket as sys;
+
+/// A listening `SOCK_STREAM` socket in the Unix domain, which accepts connections as
+/// [`UnixStream`]s.
+///
+/// # Socket files
+///
+/// On a filesystem path, [`bind`](Self::bind):
+///
+/// - gives the socket file exactly mode `0o600` (or what
+///   [`UnixListenerBuilder::permissions`] says), whatever the umask, before the socket
+///   listens, so nobody connects through a wider mode even for a moment;
+/// - takes an exclusive `flock` on `<path>.lock` first and holds it for the listener's
+///   lifetime. A live listener's lock cannot be taken, so a second `bind` fails with
+///   [`AlreadyExists`](ErrorKind::AlreadyExists) and the live listener keeps its path. When a
+///   listener's process dies, the kernel drops its lock, and the next `bind` can take it:
+///   that proves the old listener dead, so its socket file is removed and a new one made.
+///   No connect probe is involved, which would race with a listener starting up or
+///   shutting down;
+/// - never follows a symbolic link at the path (a planted link is removed, not its target,
+///   and only under the rules above) and never replaces a file that is not a socket;
+/// - refuses, with `AlreadyExists`, a socket at the path that has no lock file beside it,
+///   since nothing proves its listener dead, unless
+///   [`UnixListenerBuilder::reclaim_unlocked`] says to take it over.
+///
+/// On drop, the socket file and then the lock file are removed while the lock is still held,
+/// each only while its path still names the file this listener made.
+///
+/// The directory must be one that untrusted users cannot change (a sticky `/tmp` is fine):
+/// whoever can rename entries in it can move any socket path aside.
+///
+/// An [abstract](UnixAddress::abstract_name) address needs none of this: the kernel refuses a
+/// name in use (`AlreadyExists`) and frees it when the listener closes, crash or not.
+///
+/// # Blocking
+///
+/// The descriptor is non-blocking (`O_NONBLOCK`), because `accept` has no per-call
+/// non-blocking flag: [`accept`](Self::accept) waits with `poll(2)` and accepts again after
+/// every wake-up, since another process sharing the listener may take the connection in
+/// between. Accepted streams are blocking and close-on-exec.
+///
+/// # Close-on-exec
+///
+/// The listener's descriptor, the lock file's and the accepted streams' are close-on-exec.
+///
+/// # Threads
+///
+/// `UnixListener` is `Send` and `Sync` without any `unsafe`: it holds owned descriptors and
+/// paths, and the kernel hands each pending connection to one `accept` only.
+///
+/// # Examples
+///
+/// The reference's server and client, in one process for brevity:
+///
+/// ```
+/// use ipc_sock::{UnixAddress, UnixListener, UnixStream};
+///
+/// let dir = tempfile::tempdir()?;
+/// let address = UnixAddress::path(dir.path().join("mysock"))?;
+/// let server = UnixListener::bind(&address)?;
+/// let client = UnixStream::connect(&address)?;
+/// let accepted = server.accept()?;
+/// client.send_all(b"Hello from client!")?;
+/// let mut buf = [0; 18];
+/// accepted.receive_exact(&mut buf)?;
+/// assert_eq!(&buf, b"Hello from client!");
+///
+/// // A second listener on the same path while the first lives: refused.
+/// let err = UnixListener::bind(&address).unwrap_err();
+/// assert_eq!(err.kind(), ipc_core::ErrorKind::AlreadyExists);
+/// drop(server);
+/// assert!(!dir.path().join("mysock").exists(), "the listener removed its path");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # References
+///
+/// - [`unix(7)`](https://man7.org/linux/man-pages/man7/unix.7.html)
+/// - [`bind(2)`](https://man7.org/linux/man-pages/man2/bind.2.html)
+/// - [`accept4(2)`](https://man7.org/linux/man-pages/man2/accept4.2.html)
+/// - [`flock(2)`](https://man7.org/linux/man-pages/man2/flock.2.html)
+pub struct UnixListener {
+    address: Option<UnixAddress>,
+    // Fields drop in order: the socket file is removed, then the lock file (still locked),
+    // then the lock's descriptor and the listening socket close.
+    file: Option<SocketFile>,
+    lock: Option<PathLock>,
+    socket: Socket,
+}
+
+impl UnixListener {
+    /// Options for binding: mode, backlog, trusted lock owner, reclaiming unlocked paths.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let address = ipc_sock::UnixAddress::abstract_name(ipc_core::unique_name("doc-b"))?;
+    /// let _listener = ipc_sock::UnixListener::builder().backlog(4).bind(&address)?;
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn builder() -> UnixListenerBuilder {
+        UnixListenerBuilder::default()
+    }
+
+    /// Binds a listener to `address` with the default options (mode `0o600`, backlog 128),
+    /// reclaiming the path of a dead listener of this crate (see the type's docs).
+    ///
+    /// # Errors
+    ///
+    /// - [`AlreadyExists`](ErrorKind::AlreadyExists): a live listener holds the path or the
+    ///   abstract name; or a socket without lock file, or a file that is not a socket, is at
+    ///   the path.
+    /// - [`PermissionDenied`](ErrorKind::PermissionDenied): the directory is not writable, or
+    ///   the lock file is a symbolic link or belongs to a user not trusted.
+    /// - [`NotFound`](ErrorKind::NotFound): the directory does not exist.
+    /// - [`WrongObjectType`](ErrorKind::WrongObjectType): the lock path is not a regular file.
+    /// - [`LimitReached`](ErrorKind::LimitReached): no descriptor left.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let address = ipc_sock::UnixAddress::path(dir.path().join("s"))?;
+    /// let _listener = ipc_sock::UnixListener::bind(&address)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn bind(address: &UnixAddress) -> Result<Self> {
+        Self::builder().bind(address)
+    }
+
+    /// The bind behind [`bind`](Self::bind) and [`UnixListenerBuilder::bind`].
+    pub(super) fn bind_with(address: &UnixAddress, options: UnixListenerBuilder) -> Result<Self> {
+        const OPERATION: &str = "bind";
+        let mut socket = Socket::open(
+            AddressFamily::UNIX,
+            SocketType::STREAM,
+            OPERATION,
+            Object::from(address),
+        )?;
+        let raw = address.to_raw(OPERATION)?;
+        let (file, lock) = match address.as_path() {
+            Some(path) => {
+                let lock = PathLock::acquire(path, options.owner, OPERATION)?;
+                let reclaim = Reclaim {
+                    unlocked: options.reclaim_unlocked,
+                };
+                let file = publish::bind_path(
+                    &socket,
+                    path,
+                    &raw,
+                    &lock,
+                    options.permissions,
+                    reclaim,
+                    OPERATION,
+                )?;
+                (Some(file), Some(lock))
+            }
+            None => {
+                sys::bind(socket.fd(), &raw).map_err(|errno| socket.error(OPERATION, errno))?;
+                (None, None)
+            }
+        };
+        let backlog = i32::try_from(options.backlog).unwrap_or(i32::MAX);
+        sys::listen(socket.fd(), backlog).map_err(|errno| socket.error("listen", errno))?;
+        socket.set_descriptor(Descriptor::NonBlocking, "listen")?;
+        Ok(Self {
+            address: Some(address.clone()),
+            file,
+            lock,
+            socket,
+        })
+    }
+
+    /// Takes a descriptor that must be a listening Unix stream socket (inherited from a
+    /// supervisor, say), checked with `SO_DOMAIN`, `SO_TYPE` and `SO_ACCEPTCONN`, and makes it
+    /// non-blocking. The listener does not own the path: nothing is removed on drop.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidArgument`](ErrorKind::InvalidArgument) when it is not one; the descriptor is
+    /// closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::fd::OwnedFd;
+    ///
+    /// let address = ipc_sock::UnixAddress::abstract_name(ipc_core::unique_name("doc-fd"))?;
+    /// let fd: OwnedFd = ipc_sock::UnixListener::bind(&address)?.into();
+    /// let listener = ipc_sock::UnixListener::from_fd(fd)?;
+    /// let _client = ipc_sock::UnixStream::connect(&address)?;
+    /// let _accepted = listener.accept()?;
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn from_fd(fd: OwnedFd) -> Result<Self> {
+        const OPERATION: &str = "unix_listener_from_fd";
+        let mut socket = Socket::checked(
+            fd,
+            AddressFamily::UNIX,
+            SocketType::STREAM,
+            "a Unix stream socket",
+            OPERATION,
+        )?;
+        let listening =
+            sys::is_listening(socket.fd()).map_err(|errno| socket.error(OPERATION, errno))?;
+        if !listening {
+            return Err(Error::new(ErrorKind::InvalidArgument, OPERATION)
+                .with_object(socket.object().clone())
+                .with_detail("is a Unix stream socket that does not listen"));
+        }
+        socket.set_descriptor(Descriptor::NonBlocking, OPERATION)?;
+        let address = sys::local_name(socket.fd())
+            .ok()
+            .and_then(UnixAddress::from_raw);
+        if let Some(address) = &address {
+            socket.set_object(Object::from(address));
+        }
+        Ok(Self {
+            address,
+            file: None,
+            lock: None,
+            socket,
+        })
+    }
+
+    /// The address the listener was bound to (`None` for one taken with
+    /// [`from_fd`](Self::from_fd) whose address the kernel does not report).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let address = ipc_sock::UnixAddress::abstract_name(ipc_core::unique_name("doc-addr"))?;
+    /// let listener = ipc_sock::UnixListener::bind(&address)?;
+    /// assert_eq!(listener.local_address(), Some(&address));
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn local_address(&self) -> Option<&UnixAddress> {
+        self.address.as_ref()
+    }
+
+    /// Accepts a connection, waiting for one.
+    ///
+    /// # Errors
+    ///
+    /// [`LimitReached`](ErrorKind::LimitReached) when no descriptor is left (the connection
+    /// stays pending).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let address = ipc_sock::UnixAddress::abstract_name(ipc_core::unique_name("doc-accept"))?;
+    /// let listener = ipc_sock::UnixListener::bind(&address)?;
+    /// let _client = ipc_sock::UnixStream::connect(&address)?;
+    /// let _stream = listener.accept()?;
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    #[doc(alias = "accept4")]
+    pub fn accept(&self) -> Result<UnixStream> {
+        self.accept_with(Wait::Forever)
+    }
+
+    /// Accepts a connection if one is pending.
+    ///
+    /// # Errors
+    ///
+    /// [`WouldBlock`](ErrorKind::WouldBlock) when none is; as [`accept`](Self::accept)
+    /// otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let address = ipc_sock::UnixAddress::abstract_name(ipc_core::unique_name("doc-try"))?;
+    /// let listener = ipc_sock::UnixListener::bind(&address)?;
+    /// let err = listener.try_accept().unwrap_err();
+    /// assert_eq!(err.kind(), ipc_core::ErrorKind::WouldBlock);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn try_accept(&self) -> Result<UnixStream> {
+        self.accept_with(Wait::NonBlocking)
+    }
+
+    /// Accepts a connection, waiting at most `timeout` for one.
+    ///
+    /// # Errors
+    ///
+    /// [`TimedOut`](ErrorKind::TimedOut) when none came; as [`accept`](Self::accept)
+    /// otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let address = ipc_sock::UnixAddress::abstract_name(ipc_core::unique_name("doc-timeout"))?;
+    /// let listener = ipc_sock::UnixListener::bind(&address)?;
+    /// let err = listener.accept_timeout(Duration::from_millis(10)).unwrap_err();
+    /// assert_eq!(err.kind(), ipc_core::ErrorKind::TimedOut);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn accept_timeout(&self, timeout: Duration) -> Result<UnixStream> {
+        self.accept_with(Wait::timeout(timeout))
+    }
+
+    /// Accepts a connection, waiting until `deadline` at most.
+    ///
+    /// # Errors
+    ///
+    /// As [`accept_timeout`](Self::accept_timeout).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let address = ipc_sock::UnixAddress::abstract_name(ipc_core::unique_name("doc-deadline"))?;
+    /// let listener = ipc_sock::UnixListener::bind(&address)?;
+    /// let _client = ipc_sock::UnixStream::connect(&address)?;
+    /// let _stream = listener.accept_deadline(Instant::now() + Duration::from_secs(5))?;
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn accept_deadline(&self, deadline: Instant) -> Result<UnixStream> {
+        self.accept_with(Wait::deadline(deadline))
+    }
+
+    /// The one accept, in the form `wait` asks for.
+    fn accept_with(&self, wait: Wait) -> Result<UnixStream> {
+        let fd = self
+            .socket
+            .io("accept4", PollFlags::IN, wait, |fd, _| sys::accept(fd))?;
+        let object = self.socket.object().clone();
+        Ok(UnixStream::from_socket(Socket::new(
+            fd,
+            object,
+            Descriptor::Blocking,
+        )))
+    }
+}
+
+impl AsFd for UnixListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.socket.fd()
+    }
+}
+
+impl AsRawFd for UnixListener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.socket.fd().as_raw_fd()
+    }
+}
+
+impl From<UnixListener> for OwnedFd {
+    /// The listening descriptor (non-blocking). The socket file and lock file are removed now,
+    /// as on drop: the descriptor keeps listening, but no longer owns the path, and without
+    /// the lock nothing would stop the next listener from reclaiming it.
+    fn from(listener: UnixListener) -> Self {
+        let UnixListener {
+            file, lock, socket, ..
+        } = listener;
+        drop(file);
+        drop(lock);
+        socket.into_fd()
+    }
+}
+
+impl fmt::Debug for UnixListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixListener")
+            .field("fd", &self.as_raw_fd())
+            .field("address", &self.address)
+            .field("locked", &self.lock.is_some())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listener_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<UnixListener>();
+    }
+}
