@@ -108,71 +108,77 @@ impl UnixStream {
     }
 
     /// The one connect, in the form `wait` asks for.
-    ///
-    /// A Unix stream `connect` never completes in the background. With `O_NONBLOCK` it fails
-    /// when the listener's backlog is full ("EAGAIN: For nonblocking UNIX domain sockets, the
-    /// socket is nonblocking, and the connection cannot be completed immediately",
-    /// `connect(2)`), rather than `EINPROGRESS`, and `poll` on the unconnected socket reports
-    /// `POLLHUP` at once, so the TCP recipe (non-blocking connect, `poll`, `SO_ERROR`) cannot
-    /// wait for it. The kernel's own wait can: a blocking `connect` waits for backlog room for
-    /// at most the socket's `SO_SNDTIMEO`, so the bounded forms set it to the time left, retry
-    /// after `EINTR` or an early wake-up, and clear it again once connected.
     fn connect_with(address: &UnixAddress, wait: Wait) -> Result<Self> {
-        const OPERATION: &str = "connect";
-        let mut socket = Socket::open(
-            AddressFamily::UNIX,
-            SocketType::STREAM,
-            OPERATION,
-            Object::from(address),
-        )?;
-        let raw = address.to_raw(OPERATION)?;
-        let result = match wait {
-            Wait::Forever => wait.retry(|_| sys::connect(socket.fd(), &raw)),
-            Wait::NonBlocking => Self::connect_now(&mut socket, &raw, OPERATION)?,
-            Wait::Until(deadline) => Self::connect_until(&mut socket, &raw, deadline, OPERATION)?,
-        };
-        result.map_err(|errno| socket.error(OPERATION, errno))?;
-        Ok(Self::from_socket(socket))
+        connect_socket(address, SocketType::STREAM, wait).map(Self::from_socket)
     }
+}
 
-    /// One connect attempt that does not wait: `O_NONBLOCK` for the call only.
-    fn connect_now(
-        socket: &mut Socket,
-        raw: &SocketAddrUnix,
-        operation: &'static str,
-    ) -> Result<rustix::io::Result<()>> {
-        socket.set_descriptor(Descriptor::NonBlocking, operation)?;
-        let result = Wait::NonBlocking.retry(|_| sys::connect(socket.fd(), raw));
-        socket.set_descriptor(Descriptor::Blocking, operation)?;
-        Ok(result)
-    }
+/// Connects a new socket of `kind` (a stream or seqpacket socket) to the listener at
+/// `address`, in the form `wait` asks for.
+///
+/// A Unix stream `connect` never completes in the background. With `O_NONBLOCK` it fails
+/// when the listener's backlog is full ("EAGAIN: For nonblocking UNIX domain sockets, the
+/// socket is nonblocking, and the connection cannot be completed immediately",
+/// `connect(2)`), rather than `EINPROGRESS`, and `poll` on the unconnected socket reports
+/// `POLLHUP` at once, so the TCP recipe (non-blocking connect, `poll`, `SO_ERROR`) cannot
+/// wait for it. The kernel's own wait can: a blocking `connect` waits for backlog room for
+/// at most the socket's `SO_SNDTIMEO`, so the bounded forms set it to the time left, retry
+/// after `EINTR` or an early wake-up, and clear it again once connected. Seqpacket sockets
+/// connect through the same kernel code (`unix_stream_connect`).
+pub(crate) fn connect_socket(
+    address: &UnixAddress,
+    kind: SocketType,
+    wait: Wait,
+) -> Result<Socket> {
+    const OPERATION: &str = "connect";
+    let mut socket = Socket::open(AddressFamily::UNIX, kind, OPERATION, Object::from(address))?;
+    let raw = address.to_raw(OPERATION)?;
+    let result = match wait {
+        Wait::Forever => wait.retry(|_| sys::connect(socket.fd(), &raw)),
+        Wait::NonBlocking => connect_now(&mut socket, &raw, OPERATION)?,
+        Wait::Until(deadline) => connect_until(&mut socket, &raw, deadline, OPERATION)?,
+    };
+    result.map_err(|errno| socket.error(OPERATION, errno))?;
+    Ok(socket)
+}
 
-    /// Blocking connect attempts bounded by `SO_SNDTIMEO`, until `deadline`.
-    fn connect_until(
-        socket: &mut Socket,
-        raw: &SocketAddrUnix,
-        deadline: Deadline,
-        operation: &'static str,
-    ) -> Result<rustix::io::Result<()>> {
-        let fd = socket.fd();
-        let result = loop {
-            let left = match deadline.remaining() {
-                // SO_SNDTIMEO of zero would mean "forever": the last attempt does not wait.
-                Some(left) if left.is_zero() => {
-                    break match Self::connect_now(socket, raw, operation)? {
-                        Err(Errno::AGAIN) => Err(Errno::TIMEDOUT),
-                        other => other,
-                    };
-                }
-                left => left,
-            };
-            sys::set_send_timeout(fd, left).map_err(|errno| socket.error(operation, errno))?;
-            match sys::connect(fd, raw) {
-                Err(Errno::AGAIN | Errno::INTR) => {}
-                done => break done,
+/// One connect attempt that does not wait: `O_NONBLOCK` for the call only.
+fn connect_now(
+    socket: &mut Socket,
+    raw: &SocketAddrUnix,
+    operation: &'static str,
+) -> Result<rustix::io::Result<()>> {
+    socket.set_descriptor(Descriptor::NonBlocking, operation)?;
+    let result = Wait::NonBlocking.retry(|_| sys::connect(socket.fd(), raw));
+    socket.set_descriptor(Descriptor::Blocking, operation)?;
+    Ok(result)
+}
+
+/// Blocking connect attempts bounded by `SO_SNDTIMEO`, until `deadline`.
+fn connect_until(
+    socket: &mut Socket,
+    raw: &SocketAddrUnix,
+    deadline: Deadline,
+    operation: &'static str,
+) -> Result<rustix::io::Result<()>> {
+    let fd = socket.fd();
+    let result = loop {
+        let left = match deadline.remaining() {
+            // SO_SNDTIMEO of zero would mean "forever": the last attempt does not wait.
+            Some(left) if left.is_zero() => {
+                break match connect_now(socket, raw, operation)? {
+                    Err(Errno::AGAIN) => Err(Errno::TIMEDOUT),
+                    other => other,
+                };
             }
+            left => left,
         };
-        sys::set_send_timeout(socket.fd(), None).map_err(|errno| socket.error(operation, errno))?;
-        Ok(result)
-    }
+        sys::set_send_timeout(fd, left).map_err(|errno| socket.error(operation, errno))?;
+        match sys::connect(fd, raw) {
+            Err(Errno::AGAIN | Errno::INTR) => {}
+            done => break done,
+        }
+    };
+    sys::set_send_timeout(socket.fd(), None).map_err(|errno| socket.error(operation, errno))?;
+    Ok(result)
 }

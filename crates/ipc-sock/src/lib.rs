@@ -7,6 +7,11 @@
 //!   a dead listener but never taken from a live one (a `flock`ed `<path>.lock` held for the
 //!   listener's lifetime), and removed on drop.
 //! - [`UnixStream`]: a connected stream socket.
+//! - [`UnixDatagram`]: a datagram socket, bound to a path (with the listener's mode, lock
+//!   and reclaim rules), to an abstract name, or to nothing; a datagram larger than the
+//!   buffer is [`MessageTooLarge`](ipc_core::ErrorKind::MessageTooLarge), never truncated.
+//! - [`SeqpacketListener`] and [`Seqpacket`]: `SOCK_SEQPACKET`, a connection that keeps record
+//!   boundaries, bound and connected as the stream types are.
 //!
 //! Every call that can wait has a blocking form, a `try_` form
 //! ([`WouldBlock`](ipc_core::ErrorKind::WouldBlock)) and `_timeout` / `_deadline` forms
@@ -37,11 +42,16 @@
 
 mod address;
 mod connect;
+mod datagram;
 mod listener;
+mod message;
+mod seqpacket;
 mod socket;
 mod stream;
 mod sys;
 
 pub use address::UnixAddress;
+pub use datagram::UnixDatagram;
 pub use listener::{UnixListener, UnixListenerBuilder};
+pub use seqpacket::{Seqpacket, SeqpacketListener};
 pub use stream::UnixStream;

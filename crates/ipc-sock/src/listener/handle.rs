@@ -8,9 +8,8 @@ use ipc_core::{Error, ErrorKind, Object, Result, Wait};
 use rustix::event::PollFlags;
 use rustix::net::{AddressFamily, SocketType};
 
+use super::bind::{BoundPath, bind_listening};
 use super::builder::UnixListenerBuilder;
-use super::lock::PathLock;
-use super::publish::{self, Reclaim, SocketFile};
 use crate::address::UnixAddress;
 use crate::socket::{Descriptor, Socket};
 use crate::stream::UnixStream;
@@ -97,10 +96,9 @@ use crate::sys::socket as sys;
 /// - [`flock(2)`](https://man7.org/linux/man-pages/man2/flock.2.html)
 pub struct UnixListener {
     address: Option<UnixAddress>,
-    // Fields drop in order: the socket file is removed, then the lock file (still locked),
-    // then the lock's descriptor and the listening socket close.
-    file: Option<SocketFile>,
-    lock: Option<PathLock>,
+    // Fields drop in order: the socket file and the lock file are removed, then the
+    // listening socket closes.
+    bound: Option<BoundPath>,
     socket: Socket,
 }
 
@@ -146,43 +144,10 @@ impl UnixListener {
 
     /// The bind behind [`bind`](Self::bind) and [`UnixListenerBuilder::bind`].
     pub(super) fn bind_with(address: &UnixAddress, options: UnixListenerBuilder) -> Result<Self> {
-        const OPERATION: &str = "bind";
-        let mut socket = Socket::open(
-            AddressFamily::UNIX,
-            SocketType::STREAM,
-            OPERATION,
-            Object::from(address),
-        )?;
-        let raw = address.to_raw(OPERATION)?;
-        let (file, lock) = match address.as_path() {
-            Some(path) => {
-                let lock = PathLock::acquire(path, options.owner, OPERATION)?;
-                let reclaim = Reclaim {
-                    unlocked: options.reclaim_unlocked,
-                };
-                let file = publish::bind_path(
-                    &socket,
-                    path,
-                    &raw,
-                    &lock,
-                    options.permissions,
-                    reclaim,
-                    OPERATION,
-                )?;
-                (Some(file), Some(lock))
-            }
-            None => {
-                sys::bind(socket.fd(), &raw).map_err(|errno| socket.error(OPERATION, errno))?;
-                (None, None)
-            }
-        };
-        let backlog = i32::try_from(options.backlog).unwrap_or(i32::MAX);
-        sys::listen(socket.fd(), backlog).map_err(|errno| socket.error("listen", errno))?;
-        socket.set_descriptor(Descriptor::NonBlocking, "listen")?;
+        let (socket, bound) = bind_listening(SocketType::STREAM, address, &options)?;
         Ok(Self {
             address: Some(address.clone()),
-            file,
-            lock,
+            bound,
             socket,
         })
     }
@@ -233,8 +198,7 @@ impl UnixListener {
         }
         Ok(Self {
             address,
-            file: None,
-            lock: None,
+            bound: None,
             socket,
         })
     }
@@ -369,11 +333,8 @@ impl From<UnixListener> for OwnedFd {
     /// as on drop: the descriptor keeps listening, but no longer owns the path, and without
     /// the lock nothing would stop the next listener from reclaiming it.
     fn from(listener: UnixListener) -> Self {
-        let UnixListener {
-            file, lock, socket, ..
-        } = listener;
-        drop(file);
-        drop(lock);
+        let UnixListener { bound, socket, .. } = listener;
+        drop(bound);
         socket.into_fd()
     }
 }
@@ -383,7 +344,7 @@ impl fmt::Debug for UnixListener {
         f.debug_struct("UnixListener")
             .field("fd", &self.as_raw_fd())
             .field("address", &self.address)
-            .field("locked", &self.lock.is_some())
+            .field("locked", &self.bound.is_some())
             .finish()
     }
 }

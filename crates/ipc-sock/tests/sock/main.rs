@@ -1,4 +1,5 @@
-//! Integration tests of `ipc-sock`: Unix stream sockets between real processes.
+//! Integration tests of `ipc-sock`: Unix stream, datagram and seqpacket sockets between real
+//! processes.
 //!
 //! Every peer is this binary re-executed by `ipc_core::testing` in a named role: a test begins
 //! with `if let Some(ctx) = ChildContext::current() { … return; }` for its children, and the
@@ -7,10 +8,12 @@
 //! checks that neither the socket file nor its lock file is left behind.
 
 mod churn;
+mod datagram;
 mod exchange;
 mod modes;
 mod names;
 mod reclaim;
+mod seqpacket;
 mod sigpipe;
 mod support;
 mod symlink;

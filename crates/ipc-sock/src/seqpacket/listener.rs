@@ -1,0 +1,348 @@
+//! The listening seqpacket socket: [`UnixListener`](crate::UnixListener)'s binding, with
+//! records instead of a stream.
+
+use std::fmt;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
+
+use ipc_core::{Error, ErrorKind, Object, Result, Wait};
+use rustix::event::PollFlags;
+use rustix::net::{AddressFamily, SocketType};
+
+use super::handle::Seqpacket;
+use crate::address::UnixAddress;
+use crate::listener::{BoundPath, UnixListenerBuilder, bind_listening};
+use crate::socket::{Descriptor, Socket};
+use crate::sys::socket as sys;
+
+/// A listening `SOCK_SEQPACKET` socket in the Unix domain, which accepts connections as
+/// [`Seqpacket`]s.
+///
+/// Binding is [`UnixListener`](crate::UnixListener)'s, with the same options
+/// ([`builder`](Self::builder)): on a path, the socket file gets an exact mode (`0o600` by
+/// default) before the socket listens, a `flock`ed `<path>.lock` held for the listener's
+/// lifetime lets a successor reclaim a dead listener's path but never a live one's, and both
+/// files are removed on drop. The descriptor is non-blocking and close-on-exec; accepted
+/// sockets are blocking and close-on-exec.
+///
+/// # Threads
+///
+/// `SeqpacketListener` is `Send` and `Sync` without any `unsafe`: it holds owned descriptors
+/// and paths, and the kernel hands each pending connection to one `accept` only.
+///
+/// # Examples
+///
+/// ```
+/// use ipc_sock::{Seqpacket, SeqpacketListener, UnixAddress};
+///
+/// let dir = tempfile::tempdir()?;
+/// let address = UnixAddress::path(dir.path().join("records"))?;
+/// let listener = SeqpacketListener::bind(&address)?;
+/// let client = Seqpacket::connect(&address)?;
+/// let server = listener.accept()?;
+/// client.send(b"one")?;
+/// client.send(b"two")?;
+/// let mut buf = [0; 16];
+/// assert_eq!(server.receive(&mut buf)?, 3, "one record per receive");
+/// assert_eq!(server.receive(&mut buf)?, 3);
+/// drop(client);
+/// assert_eq!(server.receive(&mut buf)?, 0, "end of input");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # References
+///
+/// - [`unix(7)`](https://man7.org/linux/man-pages/man7/unix.7.html), `SOCK_SEQPACKET`
+/// - [`accept4(2)`](https://man7.org/linux/man-pages/man2/accept4.2.html)
+pub struct SeqpacketListener {
+    address: Option<UnixAddress>,
+    // Fields drop in order: the socket file and the lock file are removed, then the
+    // listening socket closes.
+    bound: Option<BoundPath>,
+    socket: Socket,
+}
+
+impl SeqpacketListener {
+    /// Options for binding: mode, backlog, trusted lock owner, reclaiming unlocked paths.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let address = ipc_sock::UnixAddress::abstract_name(ipc_core::unique_name("doc-sqb"))?;
+    /// let _listener = ipc_sock::SeqpacketListener::builder().backlog(4).bind_seqpacket(&address)?;
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn builder() -> UnixListenerBuilder {
+        UnixListenerBuilder::default()
+    }
+
+    /// Binds a listener to `address` with the default options (mode `0o600`, backlog 128),
+    /// reclaiming the path of a dead listener of this crate.
+    ///
+    /// # Errors
+    ///
+    /// As [`UnixListener::bind`](crate::UnixListener::bind):
+    /// [`AlreadyExists`](ErrorKind::AlreadyExists) when a live listener holds the path or
+    /// name, [`PermissionDenied`](ErrorKind::PermissionDenied),
+    /// [`NotFound`](ErrorKind::NotFound), [`WrongObjectType`](ErrorKind::WrongObjectType),
+    /// [`LimitReached`](ErrorKind::LimitReached).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let address = ipc_sock::UnixAddress::abstract_name(ipc_core::unique_name("doc-sqbind"))?;
+    /// let _listener = ipc_sock::SeqpacketListener::bind(&address)?;
+    /// let err = ipc_sock::SeqpacketListener::bind(&address).unwrap_err();
+    /// assert_eq!(err.kind(), ipc_core::ErrorKind::AlreadyExists);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn bind(address: &UnixAddress) -> Result<Self> {
+        Self::builder().bind_seqpacket(address)
+    }
+
+    /// Takes a descriptor that must be a listening Unix seqpacket socket, checked with
+    /// `SO_DOMAIN`, `SO_TYPE` and `SO_ACCEPTCONN`, and makes it non-blocking. It does not own
+    /// the path: nothing is removed on drop.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidArgument`](ErrorKind::InvalidArgument) when it is not one; the descriptor is
+    /// closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::fd::OwnedFd;
+    ///
+    /// let address = ipc_sock::UnixAddress::abstract_name(ipc_core::unique_name("doc-sqfd"))?;
+    /// let fd: OwnedFd = ipc_sock::SeqpacketListener::bind(&address)?.into();
+    /// let _listener = ipc_sock::SeqpacketListener::from_fd(fd)?;
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn from_fd(fd: OwnedFd) -> Result<Self> {
+        const OPERATION: &str = "seqpacket_listener_from_fd";
+        let mut socket = Socket::checked(
+            fd,
+            AddressFamily::UNIX,
+            SocketType::SEQPACKET,
+            "a Unix seqpacket socket",
+            OPERATION,
+        )?;
+        let listening =
+            sys::is_listening(socket.fd()).map_err(|errno| socket.error(OPERATION, errno))?;
+        if !listening {
+            return Err(Error::new(ErrorKind::InvalidArgument, OPERATION)
+                .with_object(socket.object().clone())
+                .with_detail("is a Unix seqpacket socket that does not listen"));
+        }
+        socket.set_descriptor(Descriptor::NonBlocking, OPERATION)?;
+        let address = sys::local_name(socket.fd())
+            .ok()
+            .and_then(UnixAddress::from_raw);
+        if let Some(address) = &address {
+            socket.set_object(Object::from(address));
+        }
+        Ok(Self {
+            address,
+            bound: None,
+            socket,
+        })
+    }
+
+    /// The address the listener was bound to.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let address = ipc_sock::UnixAddress::abstract_name(ipc_core::unique_name("doc-sqa"))?;
+    /// let listener = ipc_sock::SeqpacketListener::bind(&address)?;
+    /// assert_eq!(listener.local_address(), Some(&address));
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn local_address(&self) -> Option<&UnixAddress> {
+        self.address.as_ref()
+    }
+
+    /// Accepts a connection, waiting for one.
+    ///
+    /// # Errors
+    ///
+    /// [`LimitReached`](ErrorKind::LimitReached) when no descriptor is left (the connection
+    /// stays pending).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_sock::{Seqpacket, SeqpacketListener, UnixAddress};
+    ///
+    /// let address = UnixAddress::abstract_name(ipc_core::unique_name("doc-sqaccept"))?;
+    /// let listener = SeqpacketListener::bind(&address)?;
+    /// let _client = Seqpacket::connect(&address)?;
+    /// let _server = listener.accept()?;
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    #[doc(alias = "accept4")]
+    pub fn accept(&self) -> Result<Seqpacket> {
+        self.accept_with(Wait::Forever)
+    }
+
+    /// Accepts a connection if one is pending.
+    ///
+    /// # Errors
+    ///
+    /// [`WouldBlock`](ErrorKind::WouldBlock) when none is; as [`accept`](Self::accept)
+    /// otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let address = ipc_sock::UnixAddress::abstract_name(ipc_core::unique_name("doc-sqtry"))?;
+    /// let listener = ipc_sock::SeqpacketListener::bind(&address)?;
+    /// assert!(listener.try_accept().unwrap_err().is_would_block());
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn try_accept(&self) -> Result<Seqpacket> {
+        self.accept_with(Wait::NonBlocking)
+    }
+
+    /// Accepts a connection, waiting at most `timeout` for one.
+    ///
+    /// # Errors
+    ///
+    /// [`TimedOut`](ErrorKind::TimedOut) when none came; as [`accept`](Self::accept)
+    /// otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let address = ipc_sock::UnixAddress::abstract_name(ipc_core::unique_name("doc-sqt"))?;
+    /// let listener = ipc_sock::SeqpacketListener::bind(&address)?;
+    /// let err = listener.accept_timeout(std::time::Duration::from_millis(10)).unwrap_err();
+    /// assert_eq!(err.kind(), ipc_core::ErrorKind::TimedOut);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn accept_timeout(&self, timeout: Duration) -> Result<Seqpacket> {
+        self.accept_with(Wait::timeout(timeout))
+    }
+
+    /// Accepts a connection, waiting until `deadline` at most.
+    ///
+    /// # Errors
+    ///
+    /// As [`accept_timeout`](Self::accept_timeout).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use ipc_sock::{Seqpacket, SeqpacketListener, UnixAddress};
+    ///
+    /// let address = UnixAddress::abstract_name(ipc_core::unique_name("doc-sqd"))?;
+    /// let listener = SeqpacketListener::bind(&address)?;
+    /// let _client = Seqpacket::connect(&address)?;
+    /// let _server = listener.accept_deadline(Instant::now() + Duration::from_secs(5))?;
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn accept_deadline(&self, deadline: Instant) -> Result<Seqpacket> {
+        self.accept_with(Wait::deadline(deadline))
+    }
+
+    /// The one accept, in the form `wait` asks for.
+    fn accept_with(&self, wait: Wait) -> Result<Seqpacket> {
+        let fd = self
+            .socket
+            .io("accept4", PollFlags::IN, wait, |fd, _| sys::accept(fd))?;
+        let object = self.socket.object().clone();
+        Ok(Seqpacket::from_socket(Socket::new(
+            fd,
+            object,
+            Descriptor::Blocking,
+        )))
+    }
+}
+
+impl UnixListenerBuilder {
+    /// Binds a [`SeqpacketListener`] to `address` with these options.
+    ///
+    /// # Errors
+    ///
+    /// As [`SeqpacketListener::bind`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let address = ipc_sock::UnixAddress::path(dir.path().join("s"))?;
+    /// let _listener = ipc_sock::SeqpacketListener::builder()
+    ///     .permissions(ipc_core::Permissions::from_mode(0o660)?)
+    ///     .bind_seqpacket(&address)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn bind_seqpacket(self, address: &UnixAddress) -> Result<SeqpacketListener> {
+        let (socket, bound) = bind_listening(SocketType::SEQPACKET, address, &self)?;
+        Ok(SeqpacketListener {
+            address: Some(address.clone()),
+            bound,
+            socket,
+        })
+    }
+}
+
+impl AsFd for SeqpacketListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.socket.fd()
+    }
+}
+
+impl AsRawFd for SeqpacketListener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.socket.fd().as_raw_fd()
+    }
+}
+
+impl From<SeqpacketListener> for OwnedFd {
+    /// The listening descriptor (non-blocking). The socket file and lock file are removed now,
+    /// as on drop: the descriptor keeps listening, but no longer owns the path.
+    fn from(listener: SeqpacketListener) -> Self {
+        let SeqpacketListener { bound, socket, .. } = listener;
+        drop(bound);
+        socket.into_fd()
+    }
+}
+
+impl TryFrom<OwnedFd> for SeqpacketListener {
+    type Error = Error;
+
+    fn try_from(fd: OwnedFd) -> Result<Self> {
+        Self::from_fd(fd)
+    }
+}
+
+impl fmt::Debug for SeqpacketListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SeqpacketListener")
+            .field("fd", &self.as_raw_fd())
+            .field("address", &self.address)
+            .field("locked", &self.bound.is_some())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_seqpacket_listener_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<SeqpacketListener>();
+    }
+
+    #[test]
+    fn a_stream_listener_descriptor_is_refused() {
+        let address = UnixAddress::abstract_name(ipc_core::unique_name("sq-refuse")).unwrap();
+        let fd: OwnedFd = crate::UnixListener::bind(&address).unwrap().into();
+        let err = SeqpacketListener::from_fd(fd).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+    }
+}

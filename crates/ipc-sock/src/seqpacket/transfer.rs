@@ -1,0 +1,257 @@
+//! Sending and receiving records, in the blocking, `try_`, `_timeout` and `_deadline` forms.
+
+use std::time::{Duration, Instant};
+
+use ipc_core::{Error, ErrorKind, Result, Wait};
+
+use super::handle::Seqpacket;
+
+impl Seqpacket {
+    /// Sends `buf` as one record, waiting for room.
+    ///
+    /// # Errors
+    ///
+    /// - [`InvalidArgument`](ErrorKind::InvalidArgument): `buf` is empty (an empty record
+    ///   would read as end of input; see the type's docs).
+    /// - [`PeerGone`](ErrorKind::PeerGone): the peer closed (never a `SIGPIPE`).
+    /// - [`MessageTooLarge`](ErrorKind::MessageTooLarge): larger than the socket can send in
+    ///   one piece (`EMSGSIZE`; the detail gives `SO_SNDBUF`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (a, b) = ipc_sock::Seqpacket::pair()?;
+    /// a.send(b"record")?;
+    /// assert_eq!(b.receive(&mut [0; 16])?, 6);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn send(&self, buf: &[u8]) -> Result<()> {
+        self.send_with(buf, Wait::Forever)
+    }
+
+    /// Sends one record without waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`WouldBlock`](ErrorKind::WouldBlock) when there is no room; as [`send`](Self::send)
+    /// otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (a, _b) = ipc_sock::Seqpacket::pair()?;
+    /// a.try_send(b"x")?;
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn try_send(&self, buf: &[u8]) -> Result<()> {
+        self.send_with(buf, Wait::NonBlocking)
+    }
+
+    /// Sends one record, waiting at most `timeout` for room.
+    ///
+    /// # Errors
+    ///
+    /// [`TimedOut`](ErrorKind::TimedOut) when no room came; as [`send`](Self::send)
+    /// otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (a, _b) = ipc_sock::Seqpacket::pair()?;
+    /// a.send_timeout(b"x", std::time::Duration::from_secs(1))?;
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn send_timeout(&self, buf: &[u8], timeout: Duration) -> Result<()> {
+        self.send_with(buf, Wait::timeout(timeout))
+    }
+
+    /// Sends one record, waiting until `deadline` at most.
+    ///
+    /// # Errors
+    ///
+    /// As [`send_timeout`](Self::send_timeout).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (a, _b) = ipc_sock::Seqpacket::pair()?;
+    /// a.send_deadline(b"x", std::time::Instant::now() + std::time::Duration::from_secs(1))?;
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn send_deadline(&self, buf: &[u8], deadline: Instant) -> Result<()> {
+        self.send_with(buf, Wait::deadline(deadline))
+    }
+
+    /// The one send, in the form `wait` asks for.
+    fn send_with(&self, buf: &[u8], wait: Wait) -> Result<()> {
+        const OPERATION: &str = "send";
+        if buf.is_empty() {
+            return Err(Error::new(ErrorKind::InvalidArgument, OPERATION)
+                .with_object(self.socket().object().clone())
+                .with_detail(
+                    "an empty record is refused: the receiver could not tell it from end of input",
+                ));
+        }
+        self.socket().send_message(OPERATION, buf, wait)
+    }
+
+    /// Receives one record into `buf`, waiting for one: its length, or `0` at end of input
+    /// (the peer closed or shut down writing, and every record it sent has been received).
+    ///
+    /// # Errors
+    ///
+    /// - [`MessageTooLarge`](ErrorKind::MessageTooLarge): the record is longer than `buf`;
+    ///   the error names both sizes, and the record is consumed all the same.
+    /// - [`PeerGone`](ErrorKind::PeerGone): the connection was reset.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (a, b) = ipc_sock::Seqpacket::pair()?;
+    /// a.send(b"0123456789")?;
+    /// a.send(b"ok")?;
+    /// let mut buf = [0; 4];
+    /// let err = b.receive(&mut buf).unwrap_err();
+    /// assert_eq!(err.kind(), ipc_core::ErrorKind::MessageTooLarge);
+    /// assert_eq!(b.receive(&mut buf)?, 2, "the long record was consumed");
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn receive(&self, buf: &mut [u8]) -> Result<usize> {
+        self.socket().receive_message("recv", buf, Wait::Forever)
+    }
+
+    /// Receives one record without waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`WouldBlock`](ErrorKind::WouldBlock) when none is there; as
+    /// [`receive`](Self::receive) otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_a, b) = ipc_sock::Seqpacket::pair()?;
+    /// assert!(b.try_receive(&mut [0; 4]).unwrap_err().is_would_block());
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn try_receive(&self, buf: &mut [u8]) -> Result<usize> {
+        self.socket()
+            .receive_message("recv", buf, Wait::NonBlocking)
+    }
+
+    /// Receives one record, waiting at most `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// [`TimedOut`](ErrorKind::TimedOut) when none came; as [`receive`](Self::receive)
+    /// otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_a, b) = ipc_sock::Seqpacket::pair()?;
+    /// let err = b.receive_timeout(&mut [0; 4], std::time::Duration::from_millis(10)).unwrap_err();
+    /// assert_eq!(err.kind(), ipc_core::ErrorKind::TimedOut);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn receive_timeout(&self, buf: &mut [u8], timeout: Duration) -> Result<usize> {
+        self.socket()
+            .receive_message("recv", buf, Wait::timeout(timeout))
+    }
+
+    /// Receives one record, waiting until `deadline` at most.
+    ///
+    /// # Errors
+    ///
+    /// As [`receive_timeout`](Self::receive_timeout).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (a, b) = ipc_sock::Seqpacket::pair()?;
+    /// a.send(b"x")?;
+    /// let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    /// assert_eq!(b.receive_deadline(&mut [0; 4], deadline)?, 1);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn receive_deadline(&self, buf: &mut [u8], deadline: Instant) -> Result<usize> {
+        self.socket()
+            .receive_message("recv", buf, Wait::deadline(deadline))
+    }
+
+    /// The length of the next record, waiting for one, without consuming it
+    /// (`MSG_PEEK | MSG_TRUNC`); `0` at end of input.
+    ///
+    /// # Errors
+    ///
+    /// As [`receive`](Self::receive), except that nothing is too large.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (a, b) = ipc_sock::Seqpacket::pair()?;
+    /// a.send(&[1; 5000])?;
+    /// let mut buf = vec![0; b.peek_size()?];
+    /// assert_eq!(b.receive(&mut buf)?, 5000);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn peek_size(&self) -> Result<usize> {
+        self.socket().peek_message_size("recv", Wait::Forever)
+    }
+
+    /// The length of the next record without waiting or consuming it.
+    ///
+    /// # Errors
+    ///
+    /// [`WouldBlock`](ErrorKind::WouldBlock) when none is there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_a, b) = ipc_sock::Seqpacket::pair()?;
+    /// assert!(b.try_peek_size().unwrap_err().is_would_block());
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn try_peek_size(&self) -> Result<usize> {
+        self.socket().peek_message_size("recv", Wait::NonBlocking)
+    }
+
+    /// The length of the next record, waiting at most `timeout`, without consuming it.
+    ///
+    /// # Errors
+    ///
+    /// [`TimedOut`](ErrorKind::TimedOut) when none came.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (a, b) = ipc_sock::Seqpacket::pair()?;
+    /// a.send(b"abc")?;
+    /// assert_eq!(b.peek_size_timeout(std::time::Duration::from_secs(1))?, 3);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn peek_size_timeout(&self, timeout: Duration) -> Result<usize> {
+        self.socket()
+            .peek_message_size("recv", Wait::timeout(timeout))
+    }
+
+    /// The length of the next record, waiting until `deadline` at most, without consuming it.
+    ///
+    /// # Errors
+    ///
+    /// As [`peek_size_timeout`](Self::peek_size_timeout).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (a, b) = ipc_sock::Seqpacket::pair()?;
+    /// a.send(b"ab")?;
+    /// let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    /// assert_eq!(b.peek_size_deadline(deadline)?, 2);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    pub fn peek_size_deadline(&self, deadline: Instant) -> Result<usize> {
+        self.socket()
+            .peek_message_size("recv", Wait::deadline(deadline))
+    }
+}
