@@ -7,6 +7,12 @@
 //!   a dead listener but never taken from a live one (a `flock`ed `<path>.lock` held for the
 //!   listener's lifetime), and removed on drop.
 //! - [`UnixStream`]: a connected stream socket.
+//! - Descriptor passing and peer identity on it: [`UnixStream::send_with_fds`] and
+//!   [`UnixStream::receive_with_fds`] (owned, close-on-exec descriptors; a truncated control
+//!   message closes what arrived and is an error), [`UnixStream::peer_credentials`]
+//!   ([`Credentials`]), [`UnixStream::peer_pidfd`], and `SCM_CREDENTIALS` through
+//!   [`UnixStream::send_with_credentials`] and [`UnixStream::receive_message`]
+//!   ([`ReceivedMessage`]).
 //!
 //! Every call that can wait has a blocking form, a `try_` form
 //! ([`WouldBlock`](ipc_core::ErrorKind::WouldBlock)) and `_timeout` / `_deadline` forms
@@ -36,6 +42,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod address;
+mod ancillary;
 mod connect;
 mod listener;
 mod socket;
@@ -43,5 +50,6 @@ mod stream;
 mod sys;
 
 pub use address::UnixAddress;
+pub use ancillary::{Credentials, MAX_FDS, ReceivedMessage};
 pub use listener::{UnixListener, UnixListenerBuilder};
 pub use stream::UnixStream;

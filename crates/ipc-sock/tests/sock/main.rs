@@ -7,7 +7,9 @@
 //! checks that neither the socket file nor its lock file is left behind.
 
 mod churn;
+mod credentials;
 mod exchange;
+mod fd_passing;
 mod modes;
 mod names;
 mod reclaim;
