@@ -12,6 +12,12 @@
 //!   buffer is [`MessageTooLarge`](ipc_core::ErrorKind::MessageTooLarge), never truncated.
 //! - [`SeqpacketListener`] and [`Seqpacket`]: `SOCK_SEQPACKET`, a connection that keeps record
 //!   boundaries, bound and connected as the stream types are.
+//! - Descriptor passing and peer identity on it: [`UnixStream::send_with_fds`] and
+//!   [`UnixStream::receive_with_fds`] (owned, close-on-exec descriptors; a truncated control
+//!   message closes what arrived and is an error), [`UnixStream::peer_credentials`]
+//!   ([`Credentials`]), [`UnixStream::peer_pidfd`], and `SCM_CREDENTIALS` through
+//!   [`UnixStream::send_with_credentials`] and [`UnixStream::receive_message`]
+//!   ([`ReceivedMessage`]).
 //!
 //! Every call that can wait has a blocking form, a `try_` form
 //! ([`WouldBlock`](ipc_core::ErrorKind::WouldBlock)) and `_timeout` / `_deadline` forms
@@ -41,6 +47,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod address;
+mod ancillary;
 mod connect;
 mod datagram;
 mod listener;
@@ -52,6 +59,7 @@ mod sys;
 
 pub use address::UnixAddress;
 pub use datagram::UnixDatagram;
+pub use ancillary::{Credentials, MAX_FDS, ReceivedMessage};
 pub use listener::{UnixListener, UnixListenerBuilder};
 pub use seqpacket::{Seqpacket, SeqpacketListener};
 pub use stream::UnixStream;

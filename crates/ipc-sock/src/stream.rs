@@ -69,6 +69,11 @@ impl UnixStream {
         Self { socket }
     }
 
+    /// The core socket, for the methods defined in other files (`ancillary`).
+    pub(crate) fn socket(&self) -> &Socket {
+        &self.socket
+    }
+
     /// A pair of connected, anonymous stream sockets (`socketpair(2)`), for a parent and the
     /// child it hands one end to.
     ///

@@ -9,7 +9,9 @@
 
 mod churn;
 mod datagram;
+mod credentials;
 mod exchange;
+mod fd_passing;
 mod modes;
 mod names;
 mod reclaim;

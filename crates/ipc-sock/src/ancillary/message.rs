@@ -1,0 +1,241 @@
+//! The core of every send and receive with control messages, on the private [`Socket`]: the
+//! checks before the call, the encoding, the call in the form a [`Wait`] asks for (through
+//! [`Socket::io`]), and what a truncated control message means afterwards.
+//!
+//! Public socket types call [`send`] and [`receive`] with their [`Framing`]; nothing here is
+//! specific to one of them.
+
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+
+use ipc_core::{Error, ErrorKind, Limit, LimitScope, Result, Wait};
+use rustix::event::PollFlags;
+use rustix::io::Errno;
+
+use super::cmsg::{self, Encoder};
+use super::credentials::{Credentials, UCRED_LEN};
+use crate::socket::Socket;
+use crate::sys::ancillary as sys;
+
+/// `SCM_MAX_FD`: the most descriptors one message may carry ("The kernel constant
+/// SCM_MAX_FD defines a limit on the number of file descriptors in the array. Attempting to
+/// send an array larger than this limit causes sendmsg(2) to fail with the error EINVAL.
+/// SCM_MAX_FD has the value 253", `unix(7)`).
+pub const MAX_FDS: usize = 253;
+
+/// How a socket type carries data, which decides what an empty buffer means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Framing {
+    /// A byte stream: descriptors and credentials ride on the first byte of the data they
+    /// were sent with, so a send needs at least one byte, a receive room for one, and there
+    /// is no truncation.
+    Stream,
+    /// Datagrams or sequenced packets: a message may be empty, and one longer than the
+    /// buffer is `MessageTooLarge` (`MSG_TRUNC`), not silently cut.
+    Message,
+}
+
+/// What one receive with control messages got.
+///
+/// # Examples
+///
+/// ```
+/// let (a, b) = ipc_sock::UnixStream::pair()?;
+/// let (reader, _writer) = std::io::pipe().unwrap();
+/// use std::os::fd::AsFd;
+/// a.send_with_fds(b"x", &[reader.as_fd()])?;
+/// let mut buf = [0; 1];
+/// let got = b.receive_message(&mut buf, 1)?;
+/// assert_eq!((got.len, got.fds.len(), got.credentials), (1, 1, None));
+/// # Ok::<(), ipc_core::Error>(())
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ReceivedMessage {
+    /// How many bytes of the buffer were filled (`0` at end of input on a stream).
+    pub len: usize,
+    /// The descriptors that came with the data, in the order they were sent: owned,
+    /// close-on-exec.
+    pub fds: Vec<OwnedFd>,
+    /// The sender's credentials (`SCM_CREDENTIALS`), present when the receiving socket has
+    /// [`set_pass_credentials`](crate::UnixStream::set_pass_credentials) on.
+    pub credentials: Option<Credentials>,
+}
+
+/// Sends `data` with `fds` and, if given, `credentials`, in the form `wait` asks for; returns
+/// how many data bytes went (on a stream possibly fewer than `data.len()`; the descriptors
+/// went with the first of them).
+///
+/// # Errors
+///
+/// - `InvalidArgument` before any call: more than [`MAX_FDS`] descriptors (naming
+///   `SCM_MAX_FD`), or on a stream no data byte to carry them.
+/// - `PermissionDenied` (`EPERM`): `credentials` other than the caller's own, without
+///   `CAP_SYS_ADMIN` (pid) or `CAP_SETUID`/`CAP_SETGID` (uid, gid).
+/// - `LimitReached` (`ETOOMANYREFS`): the caller has more descriptors in flight than its
+///   `RLIMIT_NOFILE`.
+/// - as the socket's plain send otherwise (`PeerGone`, `WouldBlock`, `TimedOut`).
+pub(crate) fn send(
+    socket: &Socket,
+    framing: Framing,
+    data: &[u8],
+    fds: &[BorrowedFd<'_>],
+    credentials: Option<Credentials>,
+    wait: Wait,
+) -> Result<usize> {
+    const OPERATION: &str = "sendmsg";
+    if fds.len() > MAX_FDS {
+        return Err(Error::new(ErrorKind::InvalidArgument, OPERATION)
+            .with_object(socket.object().clone())
+            .with_detail(format!(
+                "{} descriptors in one message; send at most {MAX_FDS} per message",
+                fds.len()
+            ))
+            .with_limit(Limit::new("SCM_MAX_FD", LimitScope::Fixed).with_current(MAX_FDS as u64)));
+    }
+    let has_ancillary = !fds.is_empty() || credentials.is_some();
+    if framing == Framing::Stream && data.is_empty() && has_ancillary {
+        return Err(Error::new(ErrorKind::InvalidArgument, OPERATION)
+            .with_object(socket.object().clone())
+            .with_detail(
+                "descriptors and credentials ride on a data byte of a stream: send at least one",
+            ));
+    }
+    let mut control = Encoder::new();
+    if let Some(credentials) = credentials {
+        control.push(
+            libc::SOL_SOCKET,
+            libc::SCM_CREDENTIALS,
+            &credentials.to_bytes(),
+        );
+    }
+    if !fds.is_empty() {
+        let numbers: Vec<u8> = fds
+            .iter()
+            .flat_map(|fd| fd.as_raw_fd().to_ne_bytes())
+            .collect();
+        control.push(libc::SOL_SOCKET, libc::SCM_RIGHTS, &numbers);
+    }
+    socket
+        .io(OPERATION, PollFlags::OUT, wait, |fd, dont_wait| {
+            sys::sendmsg(fd, data, control.as_bytes(), dont_wait)
+        })
+        .map_err(|err| match err.raw_os_error() {
+            Some(code) if code == Errno::TOOMANYREFS.raw_os_error() => Error::from_errno_as(
+                ErrorKind::LimitReached,
+                OPERATION,
+                socket.object().clone(),
+                Errno::TOOMANYREFS,
+            )
+            .with_detail("more descriptors are in flight than the sender may have open")
+            .with_limit(Limit::new("RLIMIT_NOFILE", LimitScope::PerProcess)),
+            _ => err,
+        })
+}
+
+/// Receives into `buf` with room for up to `max_fds` descriptors and the sender's
+/// credentials, in the form `wait` asks for.
+///
+/// A message whose control data did not all arrive is an error, never a message: every
+/// descriptor that did arrive is closed first. The kernel sets `MSG_CTRUNC` in two cases
+/// (`scm_detach_fds` in `net/core/scm.c`: it installs descriptors until the buffer's room or
+/// the first failure, then flags any not installed), told apart by how many arrived:
+///
+/// - fewer than `max_fds` while more were sent: installing one failed, which is the
+///   receiver's `RLIMIT_NOFILE` (`EMFILE`) or the system's `file-max` (`ENFILE`):
+///   `LimitReached`, naming `RLIMIT_NOFILE`;
+/// - `max_fds` or more: the sender sent more than `max_fds`: `MessageTooLarge`. (The
+///   buffer's room for credentials can hold a few more descriptors when none come; those are
+///   refused the same way, so `max_fds` is exact.)
+///
+/// Either way the data bytes were consumed: they are in `buf`, and the error's detail says
+/// how many.
+///
+/// # Errors
+///
+/// - `InvalidArgument` before any call: `max_fds` above [`MAX_FDS`], or on a stream an
+///   empty `buf` (the descriptors would come with a byte it has no room for).
+/// - `LimitReached`, `MessageTooLarge` as above; `MessageTooLarge` also for a datagram or
+///   packet longer than `buf` (`MSG_TRUNC`), whose descriptors are closed too.
+/// - as the socket's plain receive otherwise.
+pub(crate) fn receive(
+    socket: &Socket,
+    framing: Framing,
+    buf: &mut [u8],
+    max_fds: usize,
+    wait: Wait,
+) -> Result<ReceivedMessage> {
+    const OPERATION: &str = "recvmsg";
+    let refuse = |kind: ErrorKind, detail: String| {
+        Error::new(kind, OPERATION)
+            .with_object(socket.object().clone())
+            .with_detail(detail)
+    };
+    if max_fds > MAX_FDS {
+        return Err(refuse(
+            ErrorKind::InvalidArgument,
+            format!("max_fds is {max_fds}; no message carries more than {MAX_FDS}"),
+        )
+        .with_limit(Limit::new("SCM_MAX_FD", LimitScope::Fixed).with_current(MAX_FDS as u64)));
+    }
+    if framing == Framing::Stream && buf.is_empty() {
+        return Err(refuse(
+            ErrorKind::InvalidArgument,
+            "descriptors come with a data byte of a stream: give room for at least one".into(),
+        ));
+    }
+    let mut control = vec![0; cmsg::space(UCRED_LEN) + cmsg::space(max_fds * 4)];
+    let received = socket.io(OPERATION, PollFlags::IN, wait, |fd, dont_wait| {
+        sys::recvmsg(fd, buf, &mut control, dont_wait)
+    })?;
+    let written = &control[..received.control_len];
+    let credentials = cmsg::parse(written)
+        .map_while(|item| item.ok())
+        .filter(|message| {
+            message.level == libc::SOL_SOCKET && message.kind == libc::SCM_CREDENTIALS
+        })
+        .find_map(|message| Credentials::from_bytes(&written[message.data]));
+    let arrived = received.fds.len();
+    let bytes = received.bytes;
+    let control_cut = received.flags & libc::MSG_CTRUNC != 0;
+    if control_cut || arrived > max_fds {
+        drop(received.fds);
+        let consumed = format!("{bytes} data bytes were consumed (they are in the buffer)");
+        return Err(if control_cut && arrived < max_fds {
+            refuse(
+                ErrorKind::LimitReached,
+                format!(
+                    "the kernel could install only {arrived} of the descriptors sent \
+                     (out of descriptors); those were closed and {consumed}"
+                ),
+            )
+            .with_limit(
+                Limit::for_descriptors(Errno::MFILE)
+                    .unwrap_or_else(|| Limit::new("RLIMIT_NOFILE", LimitScope::PerProcess)),
+            )
+        } else {
+            refuse(
+                ErrorKind::MessageTooLarge,
+                format!(
+                    "the message carried more than max_fds = {max_fds} descriptors; every one \
+                     that arrived was closed and {consumed}"
+                ),
+            )
+        });
+    }
+    if framing == Framing::Message && received.flags & libc::MSG_TRUNC != 0 {
+        drop(received.fds);
+        return Err(refuse(
+            ErrorKind::MessageTooLarge,
+            format!(
+                "the message was longer than the {}-byte buffer; it was discarded, with its \
+                 descriptors",
+                buf.len()
+            ),
+        ));
+    }
+    Ok(ReceivedMessage {
+        len: bytes,
+        fds: received.fds,
+        credentials,
+    })
+}

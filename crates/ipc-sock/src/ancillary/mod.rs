@@ -1,0 +1,12 @@
+//! Descriptor passing (`SCM_RIGHTS`) and peer identity (`SO_PEERCRED`, `SO_PEERPIDFD`,
+//! `SCM_CREDENTIALS`): our own control-message codec, the send and receive core on the
+//! private socket, and their forms on each socket type.
+
+pub(crate) mod cmsg;
+mod credentials;
+mod identity;
+mod message;
+mod stream;
+
+pub use credentials::Credentials;
+pub use message::{MAX_FDS, ReceivedMessage};

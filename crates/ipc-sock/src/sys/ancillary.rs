@@ -1,0 +1,212 @@
+//! `sendmsg`/`recvmsg` with control messages, and the peer-identity socket options.
+//!
+//! Raw `libc` calls rather than rustix's: rustix's `RecvAncillaryBuffer` parses the control
+//! buffer itself and keeps the bytes private, and this crate parses them with its own,
+//! proptested [`cmsg`](crate::ancillary::cmsg) walker; and rustix reads `SO_PEERCRED` into a
+//! `UCred` whose `pid` is non-zero, which the kernel does not promise (a peer in a pid
+//! namespace we cannot see has pid 0). Sending goes through the same encoder, so one layout
+//! definition serves both directions.
+//!
+//! Received descriptors become `OwnedFd`s here, in the function whose `recvmsg` the kernel
+//! just answered, and nowhere else.
+#![allow(
+    unsafe_code,
+    reason = "recvmsg must hand its raw control buffer to our own parser, and the received \
+              descriptors must be adopted as OwnedFd"
+)]
+
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+use rustix::io::{Errno, Result};
+
+use crate::ancillary::cmsg;
+use crate::sys::socket::{recv_flags, send_flags};
+
+/// `SCM_PIDFD` (Linux 6.5): a pidfd of the sender, installed when `SO_PASSPIDFD` is set.
+const SCM_PIDFD: i32 = 0x04;
+
+/// What one `recvmsg` returned.
+#[derive(Debug)]
+pub(crate) struct Received {
+    /// The data bytes received.
+    pub(crate) bytes: usize,
+    /// `msg_controllen` on return: the control bytes the kernel wrote.
+    pub(crate) control_len: usize,
+    /// `msg_flags` on return (`MSG_CTRUNC`, `MSG_TRUNC`).
+    pub(crate) flags: i32,
+    /// Every descriptor the kernel installed for `SCM_RIGHTS`, in order.
+    pub(crate) fds: Vec<OwnedFd>,
+}
+
+/// The errno of the call that just failed.
+fn last_errno() -> Errno {
+    Errno::from_io_error(&std::io::Error::last_os_error()).unwrap_or(Errno::IO)
+}
+
+/// A `msghdr` with every field zero: no name, no data, no control.
+fn empty_msghdr() -> libc::msghdr {
+    // SAFETY: msghdr is plain data (pointers, lengths, flags, and padding on some targets);
+    // all-zero is a valid value of each field (null pointers, zero lengths).
+    unsafe { std::mem::zeroed() }
+}
+
+/// `sendmsg(fd, {data, control}, MSG_NOSIGNAL [| MSG_DONTWAIT])`: the bytes sent.
+pub(crate) fn sendmsg(
+    fd: BorrowedFd<'_>,
+    data: &[u8],
+    control: &[u8],
+    dont_wait: bool,
+) -> Result<usize> {
+    let mut iov = libc::iovec {
+        iov_base: data.as_ptr().cast_mut().cast(),
+        iov_len: data.len(),
+    };
+    let mut msg = empty_msghdr();
+    msg.msg_iov = &raw mut iov;
+    msg.msg_iovlen = 1;
+    if !control.is_empty() {
+        msg.msg_control = control.as_ptr().cast_mut().cast();
+        msg.msg_controllen = control.len() as _;
+    }
+    // The flags are u32 bit sets whose values fit in a c_int.
+    let flags = send_flags(dont_wait).bits() as libc::c_int;
+    // SAFETY: msg points at iov and control, which live until the call returns; the kernel
+    // only reads through them for sendmsg (iov_base is cast to *mut only because iovec has
+    // one pointer type for both directions).
+    let sent = unsafe { libc::sendmsg(fd.as_raw_fd(), &raw const msg, flags) };
+    if sent < 0 {
+        return Err(last_errno());
+    }
+    Ok(sent.unsigned_abs())
+}
+
+/// `recvmsg(fd, {buf, control}, MSG_CMSG_CLOEXEC [| MSG_DONTWAIT])`, adopting every descriptor
+/// the kernel installed.
+///
+/// The descriptors are found by walking the control bytes the kernel wrote with
+/// [`cmsg::parse`]; each `SCM_RIGHTS` number becomes an `OwnedFd` (so it is closed whatever the
+/// caller then decides), and any `SCM_PIDFD` (from an `SO_PASSPIDFD` someone set on the
+/// descriptor) is closed at once, since no caller asked for it.
+pub(crate) fn recvmsg(
+    fd: BorrowedFd<'_>,
+    buf: &mut [u8],
+    control: &mut [u8],
+    dont_wait: bool,
+) -> Result<Received> {
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    let mut msg = empty_msghdr();
+    msg.msg_iov = &raw mut iov;
+    msg.msg_iovlen = 1;
+    if !control.is_empty() {
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = control.len() as _;
+    }
+    let flags = recv_flags(dont_wait).bits() as libc::c_int | libc::MSG_CMSG_CLOEXEC;
+    // SAFETY: msg points at iov (over buf) and control, both exclusively borrowed and alive
+    // until the call returns; the kernel writes at most iov_len and msg_controllen bytes.
+    let received = unsafe { libc::recvmsg(fd.as_raw_fd(), &raw mut msg, flags) };
+    if received < 0 {
+        return Err(last_errno());
+    }
+    // The kernel never reports more control bytes than it was given; min() keeps the slice
+    // in bounds even so.
+    #[allow(
+        clippy::unnecessary_cast,
+        reason = "msg_controllen is size_t on glibc but socklen_t on musl"
+    )]
+    let control_len = (msg.msg_controllen as usize).min(control.len());
+    let written = &control[..control_len];
+    let mut fds = Vec::new();
+    for message in cmsg::parse(written).map_while(|item| item.ok()) {
+        if message.level != libc::SOL_SOCKET {
+            continue;
+        }
+        let is_rights = message.kind == libc::SCM_RIGHTS;
+        if !is_rights && message.kind != SCM_PIDFD {
+            continue;
+        }
+        for number in written[message.data].chunks_exact(size_of::<RawFd>()) {
+            let raw = RawFd::from_ne_bytes([number[0], number[1], number[2], number[3]]);
+            if raw < 0 {
+                continue;
+            }
+            // SAFETY: this number comes from the control bytes the kernel wrote in the
+            // recvmsg above, as SCM_RIGHTS (or SCM_PIDFD) data: the kernel has just installed
+            // it in this process for this call, and nothing else knows it, so we are its only
+            // owner; it is not -1 (checked above).
+            let owned = unsafe { OwnedFd::from_raw_fd(raw) };
+            if is_rights {
+                fds.push(owned);
+            }
+        }
+    }
+    Ok(Received {
+        bytes: received.unsigned_abs(),
+        control_len,
+        flags: msg.msg_flags,
+        fds,
+    })
+}
+
+/// `getsockopt(fd, SOL_SOCKET, SO_PEERCRED)`: the peer's pid, uid and gid at `connect` (or
+/// `socketpair`) time.
+pub(crate) fn peer_credentials(fd: BorrowedFd<'_>) -> Result<libc::ucred> {
+    let mut cred = libc::ucred {
+        pid: 0,
+        uid: 0,
+        gid: 0,
+    };
+    let mut len = size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: cred is a live ucred and len its size; the kernel writes at most len bytes.
+    let done = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&raw mut cred).cast(),
+            &raw mut len,
+        )
+    };
+    if done < 0 {
+        return Err(last_errno());
+    }
+    Ok(cred)
+}
+
+/// `getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD)` (Linux 6.5): a new pidfd of the peer.
+pub(crate) fn peer_pidfd(fd: BorrowedFd<'_>) -> Result<OwnedFd> {
+    let mut pidfd: libc::c_int = -1;
+    let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: pidfd is a live int and len its size; the kernel writes at most len bytes.
+    let done = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERPIDFD,
+            (&raw mut pidfd).cast(),
+            &raw mut len,
+        )
+    };
+    if done < 0 {
+        return Err(last_errno());
+    }
+    if pidfd < 0 {
+        return Err(Errno::BADF);
+    }
+    // SAFETY: the getsockopt above succeeded, so the kernel installed a new pidfd in this
+    // process and wrote its number (checked not negative); nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(pidfd) })
+}
+
+/// `setsockopt(fd, SOL_SOCKET, SO_PASSCRED, on)`.
+pub(crate) fn set_pass_credentials(fd: BorrowedFd<'_>, on: bool) -> Result<()> {
+    rustix::net::sockopt::set_socket_passcred(fd, on)
+}
+
+/// `getsockopt(fd, SOL_SOCKET, SO_PASSCRED)`.
+pub(crate) fn pass_credentials(fd: BorrowedFd<'_>) -> Result<bool> {
+    rustix::net::sockopt::socket_passcred(fd)
+}
