@@ -5,7 +5,7 @@ use std::fmt;
 use std::io::{self, Read};
 use std::time::{Duration, Instant};
 
-use ipc_core::{Error, ErrorKind, Result, Wait};
+use ipc_core::{Result, Wait, decode_frame_header};
 
 use super::format::{DEFAULT_MAX_FRAME_LEN, FRAME_HEADER_LEN, STREAM, stream_error, truncated};
 use crate::Reader;
@@ -348,17 +348,14 @@ impl<R> FrameReader<R> {
                         }
                         *got += n;
                     }
-                    let len = u32::from_le_bytes(*bytes) as usize;
-                    if len > self.max_frame_len {
-                        self.progress = Progress::START;
-                        return Err(Error::new(ErrorKind::MessageTooLarge, operation)
-                            .with_object(STREAM)
-                            .with_detail(format!(
-                                "a frame header announces {len} bytes, more than the limit of \
-                                 {} bytes",
-                                self.max_frame_len
-                            )));
-                    }
+                    let len =
+                        match decode_frame_header(*bytes, self.max_frame_len, operation, STREAM) {
+                            Ok(len) => len,
+                            Err(err) => {
+                                self.progress = Progress::START;
+                                return Err(err);
+                            }
+                        };
                     self.pending.clear();
                     self.pending.resize(len, 0);
                     self.progress = Progress::Payload { got: 0 };
@@ -470,6 +467,7 @@ mod tests {
 
     use super::*;
     use crate::FrameWriter;
+    use ipc_core::ErrorKind;
     use proptest::prelude::*;
 
     fn encode(payloads: &[Vec<u8>]) -> Vec<u8> {
