@@ -7,6 +7,10 @@
 //!   a dead listener but never taken from a live one (a `flock`ed `<path>.lock` held for the
 //!   listener's lifetime), and removed on drop.
 //! - [`UnixStream`]: a connected stream socket.
+//! - [`TcpListener`] and [`TcpStream`]: TCP, with the same method names and forms as the Unix
+//!   stream types (a change of types switches transports), plus `TCP_NODELAY`.
+//! - [`FramedStream`]: length-prefixed messages over either stream ([`StreamSocket`]), whole
+//!   or an error, with a receiver-set size limit checked before anything is allocated.
 //!
 //! Every call that can wait has a blocking form, a `try_` form
 //! ([`WouldBlock`](ipc_core::ErrorKind::WouldBlock)) and `_timeout` / `_deadline` forms
@@ -37,11 +41,15 @@
 
 mod address;
 mod connect;
+mod framed;
 mod listener;
 mod socket;
 mod stream;
 mod sys;
+mod tcp;
 
 pub use address::UnixAddress;
+pub use framed::{FramedStream, StreamSocket};
 pub use listener::{UnixListener, UnixListenerBuilder};
 pub use stream::UnixStream;
+pub use tcp::{TcpListener, TcpStream};
