@@ -8,10 +8,12 @@
 
 mod churn;
 mod exchange;
+mod framing;
 mod modes;
 mod names;
 mod reclaim;
 mod sigpipe;
 mod support;
 mod symlink;
+mod tcp;
 mod timeouts;
