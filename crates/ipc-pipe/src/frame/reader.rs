@@ -113,9 +113,9 @@ impl<R: Read> FrameReader<R> {
     ///
     /// # Errors
     ///
-    /// - [`ErrorKind::UnexpectedEof`] when the stream ends inside a frame (the detail says how
+    /// - [`ErrorKind::UnexpectedEof`](ipc_core::ErrorKind::UnexpectedEof) when the stream ends inside a frame (the detail says how
     ///   much of it arrived);
-    /// - [`ErrorKind::MessageTooLarge`] when a header announces more than the limit (the
+    /// - [`ErrorKind::MessageTooLarge`](ipc_core::ErrorKind::MessageTooLarge) when a header announces more than the limit (the
     ///   stream is then unusable: it is positioned inside that frame);
     /// - the stream's own errors (a [`Reader`]'s are returned as it made them), after which
     ///   the next call resumes the frame (see [Resuming](Self#resuming)).
@@ -168,7 +168,7 @@ impl<R: Borrow<Reader>> FrameReader<R> {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::WouldBlock`] when the frame is not all here yet: what did arrive is kept,
+    /// [`ErrorKind::WouldBlock`](ipc_core::ErrorKind::WouldBlock) when the frame is not all here yet: what did arrive is kept,
     /// and the next call resumes; the errors of [`recv`](Self::recv).
     ///
     /// # Examples
@@ -193,7 +193,7 @@ impl<R: Borrow<Reader>> FrameReader<R> {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::TimedOut`] when the frame was not all here in time: what did arrive is
+    /// [`ErrorKind::TimedOut`](ipc_core::ErrorKind::TimedOut) when the frame was not all here in time: what did arrive is
     /// kept, and the next call resumes; the errors of [`recv`](Self::recv).
     ///
     /// # Examples
