@@ -19,6 +19,9 @@
 //!   deadline-bounded pauses between polls where the kernel has no bounded wait.
 //! - [`SharedRegion`]: the contract of a mapping shared between processes.
 //! - [`ChildFds`]: descriptors handed to a child process at fixed numbers.
+//! - [`encode_frame_header`] and [`decode_frame_header`]: the length-prefixed frame format
+//!   every byte stream shares ([`FRAME_HEADER_LEN`], [`DEFAULT_MAX_FRAME_LEN`]), with the
+//!   length checked against a limit before anyone allocates for it.
 //!
 //! With the `testing` feature, [`testing`] re-executes a test binary as a child process in a
 //! named role, so cross-process tests use real processes without `fork()`ing the test harness.
@@ -48,6 +51,7 @@ mod deadline;
 mod errno;
 mod error;
 mod error_kind;
+mod frame;
 mod limit;
 mod name;
 mod node;
@@ -66,6 +70,9 @@ pub use child_fds::ChildFds;
 pub use deadline::{Deadline, REALTIME_SLICE, Wait};
 pub use error::{Error, Result};
 pub use error_kind::ErrorKind;
+pub use frame::{
+    DEFAULT_MAX_FRAME_LEN, FRAME_HEADER_LEN, decode_frame_header, encode_frame_header,
+};
 pub use limit::{Limit, LimitScope};
 pub use name::{
     ObjectName, SOCKET_PATH_MAX, TEST_PREFIX, check_abstract_socket_name, check_socket_path,

@@ -18,6 +18,10 @@
 //!   ([`Credentials`]), [`UnixStream::peer_pidfd`], and `SCM_CREDENTIALS` through
 //!   [`UnixStream::send_with_credentials`] and [`UnixStream::receive_message`]
 //!   ([`ReceivedMessage`]).
+//! - [`TcpListener`] and [`TcpStream`]: TCP, with the same method names and forms as the Unix
+//!   stream types (a change of types switches transports), plus `TCP_NODELAY`.
+//! - [`FramedStream`]: length-prefixed messages over either stream ([`StreamSocket`]), whole
+//!   or an error, with a receiver-set size limit checked before anything is allocated.
 //!
 //! Every call that can wait has a blocking form, a `try_` form
 //! ([`WouldBlock`](ipc_core::ErrorKind::WouldBlock)) and `_timeout` / `_deadline` forms
@@ -50,16 +54,20 @@ mod address;
 mod ancillary;
 mod connect;
 mod datagram;
+mod framed;
 mod listener;
 mod message;
 mod seqpacket;
 mod socket;
 mod stream;
 mod sys;
+mod tcp;
 
 pub use address::UnixAddress;
-pub use datagram::UnixDatagram;
 pub use ancillary::{Credentials, MAX_FDS, ReceivedMessage};
+pub use datagram::UnixDatagram;
+pub use framed::{FramedStream, StreamSocket};
 pub use listener::{UnixListener, UnixListenerBuilder};
 pub use seqpacket::{Seqpacket, SeqpacketListener};
 pub use stream::UnixStream;
+pub use tcp::{TcpListener, TcpStream};

@@ -6,26 +6,7 @@ use ipc_core::{Error, ErrorKind};
 
 use crate::PIPE_BUF;
 
-/// The size of a frame header: the payload length as a little-endian `u32`.
-///
-/// # Examples
-///
-/// ```
-/// let mut out = ipc_pipe::FrameWriter::new(Vec::new());
-/// out.send(b"abc")?;
-/// assert_eq!(out.get_ref().len(), ipc_pipe::FRAME_HEADER_LEN + 3);
-/// # Ok::<(), ipc_core::Error>(())
-/// ```
-pub const FRAME_HEADER_LEN: usize = 4;
-
-/// The largest payload accepted unless the reader or writer is told otherwise: 16 MiB.
-///
-/// # Examples
-///
-/// ```
-/// assert_eq!(ipc_pipe::DEFAULT_MAX_FRAME_LEN, 16 << 20);
-/// ```
-pub const DEFAULT_MAX_FRAME_LEN: usize = 16 << 20;
+pub use ipc_core::{DEFAULT_MAX_FRAME_LEN, FRAME_HEADER_LEN};
 
 /// The largest payload whose frame (header included) fits in one atomic pipe write, and so
 /// never interleaves with frames from other writers on the same pipe.

@@ -5,7 +5,7 @@ use std::fmt;
 use std::io::{self, Read};
 use std::time::{Duration, Instant};
 
-use ipc_core::{Error, ErrorKind, Result, Wait};
+use ipc_core::{Result, Wait, decode_frame_header};
 
 use super::format::{DEFAULT_MAX_FRAME_LEN, FRAME_HEADER_LEN, STREAM, stream_error, truncated};
 use crate::Reader;
@@ -113,9 +113,9 @@ impl<R: Read> FrameReader<R> {
     ///
     /// # Errors
     ///
-    /// - [`ErrorKind::UnexpectedEof`] when the stream ends inside a frame (the detail says how
+    /// - [`ErrorKind::UnexpectedEof`](ipc_core::ErrorKind::UnexpectedEof) when the stream ends inside a frame (the detail says how
     ///   much of it arrived);
-    /// - [`ErrorKind::MessageTooLarge`] when a header announces more than the limit (the
+    /// - [`ErrorKind::MessageTooLarge`](ipc_core::ErrorKind::MessageTooLarge) when a header announces more than the limit (the
     ///   stream is then unusable: it is positioned inside that frame);
     /// - the stream's own errors (a [`Reader`]'s are returned as it made them), after which
     ///   the next call resumes the frame (see [Resuming](Self#resuming)).
@@ -168,7 +168,7 @@ impl<R: Borrow<Reader>> FrameReader<R> {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::WouldBlock`] when the frame is not all here yet: what did arrive is kept,
+    /// [`ErrorKind::WouldBlock`](ipc_core::ErrorKind::WouldBlock) when the frame is not all here yet: what did arrive is kept,
     /// and the next call resumes; the errors of [`recv`](Self::recv).
     ///
     /// # Examples
@@ -193,7 +193,7 @@ impl<R: Borrow<Reader>> FrameReader<R> {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::TimedOut`] when the frame was not all here in time: what did arrive is
+    /// [`ErrorKind::TimedOut`](ipc_core::ErrorKind::TimedOut) when the frame was not all here in time: what did arrive is
     /// kept, and the next call resumes; the errors of [`recv`](Self::recv).
     ///
     /// # Examples
@@ -348,17 +348,14 @@ impl<R> FrameReader<R> {
                         }
                         *got += n;
                     }
-                    let len = u32::from_le_bytes(*bytes) as usize;
-                    if len > self.max_frame_len {
-                        self.progress = Progress::START;
-                        return Err(Error::new(ErrorKind::MessageTooLarge, operation)
-                            .with_object(STREAM)
-                            .with_detail(format!(
-                                "a frame header announces {len} bytes, more than the limit of \
-                                 {} bytes",
-                                self.max_frame_len
-                            )));
-                    }
+                    let len =
+                        match decode_frame_header(*bytes, self.max_frame_len, operation, STREAM) {
+                            Ok(len) => len,
+                            Err(err) => {
+                                self.progress = Progress::START;
+                                return Err(err);
+                            }
+                        };
                     self.pending.clear();
                     self.pending.resize(len, 0);
                     self.progress = Progress::Payload { got: 0 };
@@ -470,6 +467,7 @@ mod tests {
 
     use super::*;
     use crate::FrameWriter;
+    use ipc_core::ErrorKind;
     use proptest::prelude::*;
 
     fn encode(payloads: &[Vec<u8>]) -> Vec<u8> {

@@ -2,7 +2,7 @@
 
 use std::io::{self, IoSlice, Write};
 
-use ipc_core::{Error, ErrorKind, Result};
+use ipc_core::{Error, ErrorKind, Result, encode_frame_header};
 
 use super::format::stream_error;
 use super::format::{DEFAULT_MAX_FRAME_LEN, FRAME_HEADER_LEN, MAX_ATOMIC_FRAME_LEN, STREAM};
@@ -106,17 +106,7 @@ impl<W: Write> FrameWriter<W> {
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
     pub fn send(&mut self, payload: &[u8]) -> Result<()> {
-        if payload.len() > self.max_frame_len {
-            return Err(Error::new(ErrorKind::MessageTooLarge, "send")
-                .with_object(STREAM)
-                .with_detail(format!(
-                    "{} bytes exceed the frame limit of {} bytes",
-                    payload.len(),
-                    self.max_frame_len
-                )));
-        }
-        // The limit is at most u32::MAX, so the length fits.
-        let header = (payload.len() as u32).to_le_bytes();
+        let header = encode_frame_header(payload.len(), self.max_frame_len, "send", STREAM)?;
         let total = FRAME_HEADER_LEN + payload.len();
         let mut written = 0;
         while written < total {

@@ -8,10 +8,11 @@
 //! checks that neither the socket file nor its lock file is left behind.
 
 mod churn;
-mod datagram;
 mod credentials;
+mod datagram;
 mod exchange;
 mod fd_passing;
+mod framing;
 mod modes;
 mod names;
 mod reclaim;
@@ -19,4 +20,5 @@ mod seqpacket;
 mod sigpipe;
 mod support;
 mod symlink;
+mod tcp;
 mod timeouts;
