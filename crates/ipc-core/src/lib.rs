@@ -23,7 +23,7 @@
 //!   every byte stream shares ([`FRAME_HEADER_LEN`], [`DEFAULT_MAX_FRAME_LEN`]), with the
 //!   length checked against a limit before anyone allocates for it.
 //!
-//! With the `testing` feature, [`testing`] re-executes a test binary as a child process in a
+//! With the `testing` feature, the `testing` module re-executes a test binary as a child process in a
 //! named role, so cross-process tests use real processes without `fork()`ing the test harness.
 //!
 //! # rustix is a public dependency
