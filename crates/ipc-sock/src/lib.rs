@@ -17,7 +17,11 @@
 //!   message closes what arrived and is an error), [`UnixStream::peer_credentials`]
 //!   ([`Credentials`]), [`UnixStream::peer_pidfd`], and `SCM_CREDENTIALS` through
 //!   [`UnixStream::send_with_credentials`] and [`UnixStream::receive_message`]
-//!   ([`ReceivedMessage`]).
+//!   ([`ReceivedMessage`]). [`Seqpacket`] and a connected [`UnixDatagram`] have the same
+//!   forms, one message each (an empty one may carry descriptors; one longer than the buffer
+//!   is `MessageTooLarge` and its descriptors are closed), and an unconnected datagram sends
+//!   them to an address ([`UnixDatagram::send_to_with_fds`],
+//!   [`UnixDatagram::receive_message_from`]).
 //! - [`TcpListener`] and [`TcpStream`]: TCP, with the same method names and forms as the Unix
 //!   stream types (a change of types switches transports), plus `TCP_NODELAY`.
 //! - [`FramedStream`]: length-prefixed messages over either stream ([`StreamSocket`]), whole

@@ -140,7 +140,7 @@ impl Socket {
     }
 
     /// Adds the sizes to a `MessageTooLarge` (`EMSGSIZE`) send error.
-    fn explain_size(&self, err: Error, length: usize) -> Error {
+    pub(crate) fn explain_size(&self, err: Error, length: usize) -> Error {
         if err.kind() != ErrorKind::MessageTooLarge {
             return err;
         }
@@ -157,7 +157,7 @@ impl Socket {
 
 /// Attempts `attempt` (which must not block) until it does not fail with `EAGAIN` or the
 /// deadline passes (`ETIMEDOUT`), pausing in between; `EINTR` is tried again at once.
-fn send_to_until(
+pub(crate) fn send_to_until(
     deadline: Deadline,
     mut attempt: impl FnMut() -> rustix::io::Result<usize>,
 ) -> rustix::io::Result<usize> {

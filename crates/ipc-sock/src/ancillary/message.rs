@@ -10,9 +10,12 @@ use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use ipc_core::{Error, ErrorKind, Limit, LimitScope, Result, Wait};
 use rustix::event::PollFlags;
 use rustix::io::Errno;
+use rustix::net::SocketAddrAny;
 
 use super::cmsg::{self, Encoder};
 use super::credentials::{Credentials, UCRED_LEN};
+use crate::address::UnixAddress;
+use crate::message::send_to_until;
 use crate::socket::Socket;
 use crate::sys::ancillary as sys;
 
@@ -82,6 +85,40 @@ pub(crate) fn send(
     credentials: Option<Credentials>,
     wait: Wait,
 ) -> Result<usize> {
+    send_with(socket, framing, data, fds, credentials, None, wait)
+}
+
+/// As [`send`], as one datagram to the address `to` (`msg_name`), whose errors name `to`.
+///
+/// As with `sendto`, `poll(2)` cannot watch the receiver's queue, so the bounded forms try
+/// again after short pauses ([`send_to_until`]).
+///
+/// # Errors
+///
+/// As [`send`], and as [`UnixDatagram::send_to`](crate::UnixDatagram::send_to).
+pub(crate) fn send_to(
+    socket: &Socket,
+    data: &[u8],
+    fds: &[BorrowedFd<'_>],
+    to: &UnixAddress,
+    wait: Wait,
+) -> Result<()> {
+    let raw = SocketAddrAny::from(to.to_raw("sendmsg")?);
+    send_with(socket, Framing::Message, data, fds, None, Some(&raw), wait)
+        .map(|_| ())
+        .map_err(|err| err.with_object(to))
+}
+
+/// The one send with control messages, to the connected peer or to `to`.
+fn send_with(
+    socket: &Socket,
+    framing: Framing,
+    data: &[u8],
+    fds: &[BorrowedFd<'_>],
+    credentials: Option<Credentials>,
+    to: Option<&SocketAddrAny>,
+    wait: Wait,
+) -> Result<usize> {
     const OPERATION: &str = "sendmsg";
     if fds.len() > MAX_FDS {
         return Err(Error::new(ErrorKind::InvalidArgument, OPERATION)
@@ -115,21 +152,42 @@ pub(crate) fn send(
             .collect();
         control.push(libc::SOL_SOCKET, libc::SCM_RIGHTS, &numbers);
     }
-    socket
-        .io(OPERATION, PollFlags::OUT, wait, |fd, dont_wait| {
-            sys::sendmsg(fd, data, control.as_bytes(), dont_wait)
+    let control = control.as_bytes();
+    let sent = match (to, wait) {
+        (None, _) => socket.io(OPERATION, PollFlags::OUT, wait, |fd, dont_wait| {
+            sys::sendmsg(fd, data, control, dont_wait)
+        }),
+        (Some(to), Wait::Until(deadline)) => send_to_until(deadline, || {
+            sys::sendmsg_to(socket.fd(), data, control, Some(to), true)
         })
-        .map_err(|err| match err.raw_os_error() {
-            Some(code) if code == Errno::TOOMANYREFS.raw_os_error() => Error::from_errno_as(
-                ErrorKind::LimitReached,
-                OPERATION,
-                socket.object().clone(),
-                Errno::TOOMANYREFS,
-            )
-            .with_detail("more descriptors are in flight than the sender may have open")
-            .with_limit(Limit::new("RLIMIT_NOFILE", LimitScope::PerProcess)),
-            _ => err,
-        })
+        .map_err(|errno| socket.error(OPERATION, errno)),
+        (Some(to), _) => wait
+            .retry(|_| {
+                sys::sendmsg_to(
+                    socket.fd(),
+                    data,
+                    control,
+                    Some(to),
+                    wait == Wait::NonBlocking,
+                )
+            })
+            .map_err(|errno| socket.error(OPERATION, errno)),
+    };
+    sent.map_err(|err| match framing {
+        Framing::Message => socket.explain_size(err, data.len()),
+        Framing::Stream => err,
+    })
+    .map_err(|err| match err.raw_os_error() {
+        Some(code) if code == Errno::TOOMANYREFS.raw_os_error() => Error::from_errno_as(
+            ErrorKind::LimitReached,
+            OPERATION,
+            socket.object().clone(),
+            Errno::TOOMANYREFS,
+        )
+        .with_detail("more descriptors are in flight than the sender may have open")
+        .with_limit(Limit::new("RLIMIT_NOFILE", LimitScope::PerProcess)),
+        _ => err,
+    })
 }
 
 /// Receives into `buf` with room for up to `max_fds` descriptors and the sender's
@@ -164,6 +222,33 @@ pub(crate) fn receive(
     max_fds: usize,
     wait: Wait,
 ) -> Result<ReceivedMessage> {
+    receive_with(socket, framing, buf, max_fds, false, wait).map(|(message, _)| message)
+}
+
+/// As [`receive`] on a datagram socket, with the sender's address (`None` when the sender
+/// did not bind).
+///
+/// # Errors
+///
+/// As [`receive`].
+pub(crate) fn receive_from(
+    socket: &Socket,
+    buf: &mut [u8],
+    max_fds: usize,
+    wait: Wait,
+) -> Result<(ReceivedMessage, Option<UnixAddress>)> {
+    receive_with(socket, Framing::Message, buf, max_fds, true, wait)
+}
+
+/// The one receive with control messages, asking for the sender's address when `want_from`.
+fn receive_with(
+    socket: &Socket,
+    framing: Framing,
+    buf: &mut [u8],
+    max_fds: usize,
+    want_from: bool,
+    wait: Wait,
+) -> Result<(ReceivedMessage, Option<UnixAddress>)> {
     const OPERATION: &str = "recvmsg";
     let refuse = |kind: ErrorKind, detail: String| {
         Error::new(kind, OPERATION)
@@ -184,8 +269,12 @@ pub(crate) fn receive(
         ));
     }
     let mut control = vec![0; cmsg::space(UCRED_LEN) + cmsg::space(max_fds * 4)];
-    let received = socket.io(OPERATION, PollFlags::IN, wait, |fd, dont_wait| {
-        sys::recvmsg(fd, buf, &mut control, dont_wait)
+    let (received, from) = socket.io(OPERATION, PollFlags::IN, wait, |fd, dont_wait| {
+        if want_from {
+            sys::recvmsg_from(fd, buf, &mut control, dont_wait)
+        } else {
+            sys::recvmsg(fd, buf, &mut control, dont_wait).map(|received| (received, None))
+        }
     })?;
     let written = &control[..received.control_len];
     let credentials = cmsg::parse(written)
@@ -233,9 +322,10 @@ pub(crate) fn receive(
             ),
         ));
     }
-    Ok(ReceivedMessage {
+    let message = ReceivedMessage {
         len: bytes,
         fds: received.fds,
         credentials,
-    })
+    };
+    Ok((message, from.and_then(UnixAddress::from_raw)))
 }

@@ -4,8 +4,11 @@
 
 pub(crate) mod cmsg;
 mod credentials;
+mod datagram;
+mod forms;
 mod identity;
 mod message;
+mod packet;
 mod stream;
 
 pub use credentials::Credentials;

@@ -18,6 +18,8 @@
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 use rustix::io::{Errno, Result};
+use rustix::net::SocketAddrAny;
+use rustix::net::addr::SocketAddrStorage;
 
 use crate::ancillary::cmsg;
 use crate::sys::socket::{recv_flags, send_flags};
@@ -57,6 +59,18 @@ pub(crate) fn sendmsg(
     control: &[u8],
     dont_wait: bool,
 ) -> Result<usize> {
+    sendmsg_to(fd, data, control, None, dont_wait)
+}
+
+/// `sendmsg(fd, {to, data, control}, MSG_NOSIGNAL [| MSG_DONTWAIT])`: as [`sendmsg`], to the
+/// address `to` (`msg_name`) when given, as `sendto(2)` would.
+pub(crate) fn sendmsg_to(
+    fd: BorrowedFd<'_>,
+    data: &[u8],
+    control: &[u8],
+    to: Option<&SocketAddrAny>,
+    dont_wait: bool,
+) -> Result<usize> {
     let mut iov = libc::iovec {
         iov_base: data.as_ptr().cast_mut().cast(),
         iov_len: data.len(),
@@ -68,11 +82,16 @@ pub(crate) fn sendmsg(
         msg.msg_control = control.as_ptr().cast_mut().cast();
         msg.msg_controllen = control.len() as _;
     }
+    if let Some(to) = to {
+        msg.msg_name = to.as_ptr().cast_mut().cast();
+        msg.msg_namelen = to.addr_len();
+    }
     // The flags are u32 bit sets whose values fit in a c_int.
     let flags = send_flags(dont_wait).bits() as libc::c_int;
-    // SAFETY: msg points at iov and control, which live until the call returns; the kernel
-    // only reads through them for sendmsg (iov_base is cast to *mut only because iovec has
-    // one pointer type for both directions).
+    // SAFETY: msg points at iov, control and (when given) the address, which live until the
+    // call returns; the kernel only reads through them for sendmsg (the pointers are cast to
+    // *mut only because msghdr and iovec have one pointer type for both directions), and
+    // msg_namelen is the address's own initialized length.
     let sent = unsafe { libc::sendmsg(fd.as_raw_fd(), &raw const msg, flags) };
     if sent < 0 {
         return Err(last_errno());
@@ -93,6 +112,55 @@ pub(crate) fn recvmsg(
     control: &mut [u8],
     dont_wait: bool,
 ) -> Result<Received> {
+    recvmsg_with(fd, buf, control, None, dont_wait)
+}
+
+/// As [`recvmsg`], also asking for the sender's address (`msg_name`): `None` when the sender
+/// is unnamed (it did not bind) or the kernel gave none.
+pub(crate) fn recvmsg_from(
+    fd: BorrowedFd<'_>,
+    buf: &mut [u8],
+    control: &mut [u8],
+    dont_wait: bool,
+) -> Result<(Received, Option<SocketAddrAny>)> {
+    let mut name = empty_sockaddr();
+    let mut name_len: libc::socklen_t = 0;
+    let received = recvmsg_with(
+        fd,
+        buf,
+        control,
+        Some((&mut name, &mut name_len)),
+        dont_wait,
+    )?;
+    let header = size_of::<libc::sa_family_t>() as libc::socklen_t;
+    let storage = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    if name_len <= header {
+        return Ok((received, None));
+    }
+    let len = name_len.min(storage);
+    let from_ptr = (&raw const name).cast::<SocketAddrStorage>();
+    // SAFETY: the kernel wrote a sockaddr of name_len bytes into name (a zeroed, and so fully
+    // initialized, sockaddr_storage); len is more than the family header and at most
+    // sockaddr_storage's size, which is what SocketAddrAny::read requires.
+    let from = unsafe { SocketAddrAny::read(from_ptr, len) };
+    Ok((received, Some(from)))
+}
+
+/// A `sockaddr_storage` with every byte zero.
+fn empty_sockaddr() -> libc::sockaddr_storage {
+    // SAFETY: sockaddr_storage is plain data (a family and padding); all-zero is valid.
+    unsafe { std::mem::zeroed() }
+}
+
+/// The one `recvmsg`, with room for the sender's address when `name` is given (its length
+/// is written back there).
+fn recvmsg_with(
+    fd: BorrowedFd<'_>,
+    buf: &mut [u8],
+    control: &mut [u8],
+    name: Option<(&mut libc::sockaddr_storage, &mut libc::socklen_t)>,
+    dont_wait: bool,
+) -> Result<Received> {
     let mut iov = libc::iovec {
         iov_base: buf.as_mut_ptr().cast(),
         iov_len: buf.len(),
@@ -104,12 +172,21 @@ pub(crate) fn recvmsg(
         msg.msg_control = control.as_mut_ptr().cast();
         msg.msg_controllen = control.len() as _;
     }
+    let mut name = name;
+    if let Some((storage, _)) = name.as_mut() {
+        msg.msg_name = (&raw mut **storage).cast();
+        msg.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    }
     let flags = recv_flags(dont_wait).bits() as libc::c_int | libc::MSG_CMSG_CLOEXEC;
-    // SAFETY: msg points at iov (over buf) and control, both exclusively borrowed and alive
-    // until the call returns; the kernel writes at most iov_len and msg_controllen bytes.
+    // SAFETY: msg points at iov (over buf), control and (when given) the name storage, all
+    // exclusively borrowed and alive until the call returns; the kernel writes at most
+    // iov_len, msg_controllen and msg_namelen bytes.
     let received = unsafe { libc::recvmsg(fd.as_raw_fd(), &raw mut msg, flags) };
     if received < 0 {
         return Err(last_errno());
+    }
+    if let Some((_, len)) = name {
+        *len = msg.msg_namelen;
     }
     // The kernel never reports more control bytes than it was given; min() keeps the slice
     // in bounds even so.

@@ -11,6 +11,7 @@ mod churn;
 mod credentials;
 mod datagram;
 mod exchange;
+mod fd_messages;
 mod fd_passing;
 mod framing;
 mod modes;
