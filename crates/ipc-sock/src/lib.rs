@@ -3,9 +3,11 @@
 //! - [`UnixAddress`]: a filesystem path checked against `sun_path` (never truncated) or a
 //!   name in the abstract namespace.
 //! - [`UnixListener`] and [`UnixListenerBuilder`]: a listening stream socket whose socket file
-//!   gets an exact mode (`0o600` by default) before it listens, whose path is reclaimed from
-//!   a dead listener but never taken from a live one (a `flock`ed `<path>.lock` held for the
-//!   listener's lifetime), and removed on drop.
+//!   gets an exact mode (`0o600` by default) and never a wider one, not even between
+//!   `bind(2)` and the `chmod` (the socket's inode gets the mode before the bind, and Linux
+//!   creates the file from it), whose path is reclaimed from a dead listener but never taken
+//!   from a live one (a `flock`ed `<path>.lock` held for the listener's lifetime), and
+//!   removed on drop unless `persist`ed.
 //! - [`UnixStream`]: a connected stream socket.
 //! - [`UnixDatagram`]: a datagram socket, bound to a path (with the listener's mode, lock
 //!   and reclaim rules), to an abstract name, or to nothing; a datagram larger than the

@@ -2,8 +2,8 @@
 //! object its errors name, and the one loop that turns a system call into its blocking,
 //! `try_`, timeout and deadline forms.
 //!
-//! A public type (a stream, a listener; later a datagram or seqpacket socket, a TCP stream)
-//! holds a [`Socket`] and delegates: it passes the operation's name, the `poll` events that
+//! A public type (a Unix stream, datagram or seqpacket socket, a listener, a TCP stream or
+//! listener) holds a [`Socket`] and delegates: it passes the operation's name, the `poll` events that
 //! mean "ready", the [`Wait`], and a closure that makes one attempt of the call with or without
 //! `MSG_DONTWAIT`. Nothing about waiting, `EINTR`, `EAGAIN` or error building is written twice.
 

@@ -320,6 +320,35 @@ impl UnixDatagram {
         self.address.as_ref()
     }
 
+    /// Leaves the socket file at the path when this socket drops or becomes an [`OwnedFd`],
+    /// so that a descriptor handed to another process stays reachable by its path; the lock
+    /// file still goes, and the next bind refuses the path: as
+    /// [`UnixListener::persist`](crate::UnixListener::persist).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::fd::OwnedFd;
+    /// use ipc_sock::{UnixAddress, UnixDatagram};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("handed-over");
+    /// let address = UnixAddress::path(&path)?;
+    /// let mut socket = UnixDatagram::bind(&address)?;
+    /// socket.persist();
+    /// let fd: OwnedFd = socket.into(); // to be handed to another process
+    /// UnixDatagram::unbound()?.send_to(b"still here", &address)?;
+    /// let mut buf = [0; 16];
+    /// assert_eq!(UnixDatagram::from_fd(fd)?.receive(&mut buf)?, 10);
+    /// std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn persist(&mut self) {
+        if let Some(bound) = &mut self.bound {
+            bound.persist();
+        }
+    }
+
     /// The connected peer's address (`getpeername`): `None` for an anonymous peer (a
     /// [`pair`](Self::pair)).
     ///
@@ -381,8 +410,8 @@ impl AsRawFd for UnixDatagram {
 }
 
 impl From<UnixDatagram> for OwnedFd {
-    /// The descriptor. A socket file and lock file this socket made are removed now, as on
-    /// drop: the descriptor stays bound, but no longer owns the path.
+    /// The descriptor. The path goes as on drop: a lock file this socket made is removed,
+    /// and so is its socket file unless [`persist`](UnixDatagram::persist) was called.
     fn from(datagram: UnixDatagram) -> Self {
         let UnixDatagram { bound, socket, .. } = datagram;
         drop(bound);

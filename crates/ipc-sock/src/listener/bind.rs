@@ -1,6 +1,7 @@
 //! Binding any Unix socket type to an address with a [`UnixListenerBuilder`]'s options: the
-//! lock, stale path reclaim and exact mode of [`publish`] and [`lock`](super::lock), shared by
-//! the stream listener, the seqpacket listener and bound datagram sockets.
+//! lock, stale path reclaim and exact mode of [`publish`] and [`lock`](super::lock), and
+//! persisting the path, shared by the stream listener, the seqpacket listener and bound
+//! datagram sockets.
 
 use ipc_core::{Object, Result};
 use rustix::net::{AddressFamily, SocketType};
@@ -18,8 +19,20 @@ use crate::sys::socket as sys;
 pub(crate) struct BoundPath {
     // Fields drop in order: the socket file is removed, then the lock file (still locked),
     // then the lock's descriptor closes.
-    _file: SocketFile,
+    file: SocketFile,
     _lock: PathLock,
+}
+
+impl BoundPath {
+    /// Leaves the socket file at the path on drop, for a descriptor that outlives its handle
+    /// (handed to another process, say). The lock file is still removed and its lock let go:
+    /// a lock that outlived the handle would prove nothing once the handle's process died
+    /// while the descriptor lived on elsewhere. The next bind at the path therefore finds a
+    /// socket without a lock file and refuses it (`AlreadyExists`), unless
+    /// `reclaim_unlocked` is set; whoever ends the socket's life removes the file.
+    pub(crate) fn persist(&mut self) {
+        self.file.persist();
+    }
 }
 
 /// A new socket of `kind` bound to `address` with `options`; it does not listen. For a path,
@@ -53,10 +66,7 @@ pub(crate) fn bind_socket(
                 reclaim,
                 operation,
             )?;
-            Some(BoundPath {
-                _file: file,
-                _lock: lock,
-            })
+            Some(BoundPath { file, _lock: lock })
         }
         None => {
             sys::bind(socket.fd(), &raw).map_err(|errno| socket.error(operation, errno))?;

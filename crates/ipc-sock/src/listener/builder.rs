@@ -120,7 +120,8 @@ impl UnixListenerBuilder {
     /// lock (a C server), which a takeover would silently cut off from new clients. A
     /// leftover of a listener of this crate always has its lock file beside it (the lock is
     /// taken before the socket file is made, and removed after it), so this is needed only
-    /// for paths that other programs used.
+    /// for paths that other programs used, and for the socket file a
+    /// [`persist`](UnixListener::persist)ed listener left.
     ///
     /// # Examples
     ///

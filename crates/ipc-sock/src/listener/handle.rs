@@ -23,8 +23,12 @@ use crate::sys::socket as sys;
 /// On a filesystem path, [`bind`](Self::bind):
 ///
 /// - gives the socket file exactly mode `0o600` (or what
-///   [`UnixListenerBuilder::permissions`] says), whatever the umask, before the socket
-///   listens, so nobody connects through a wider mode even for a moment;
+///   [`UnixListenerBuilder::permissions`] says), whatever the umask, and never a wider one
+///   even for a moment: the socket's own inode gets the mode (`fchmod`) before `bind(2)`,
+///   and Linux creates the file with that mode less the umask; if the umask narrowed it,
+///   the file's mode is then set exactly through its descriptor (this needs `/proc`; without
+///   it, such a bind fails with [`Unsupported`](ErrorKind::Unsupported) rather than `chmod` a
+///   path);
 /// - takes an exclusive `flock` on `<path>.lock` first and holds it for the listener's
 ///   lifetime. A live listener's lock cannot be taken, so a second `bind` fails with
 ///   [`AlreadyExists`](ErrorKind::AlreadyExists) and the live listener keeps its path. When a
@@ -35,11 +39,18 @@ use crate::sys::socket as sys;
 /// - never follows a symbolic link at the path (a planted link is removed, not its target,
 ///   and only under the rules above) and never replaces a file that is not a socket;
 /// - refuses, with `AlreadyExists`, a socket at the path that has no lock file beside it,
-///   since nothing proves its listener dead, unless
-///   [`UnixListenerBuilder::reclaim_unlocked`] says to take it over.
+///   since nothing proves its listener dead, or one owned by another user than the lock
+///   file, unless [`UnixListenerBuilder::reclaim_unlocked`] says to take it over.
+///
+/// This rests on one assumption: `<path>.lock` is this crate's lock for `path`, and nothing
+/// else creates it. A stray file of that name beside the live listener of a program that
+/// does not use this lock, both of the same user, would make that listener's socket look
+/// like a dead listener's, and a `bind` would replace it.
 ///
 /// On drop, the socket file and then the lock file are removed while the lock is still held,
 /// each only while its path still names the file this listener made.
+/// [`persist`](Self::persist) keeps the socket file (for a descriptor handed to another
+/// process); converting into an [`OwnedFd`] does what the drop does.
 ///
 /// The directory must be one that untrusted users cannot change (a sticky `/tmp` is fine):
 /// whoever can rename entries in it can move any socket path aside.
@@ -129,6 +140,8 @@ impl UnixListener {
     /// - [`NotFound`](ErrorKind::NotFound): the directory does not exist.
     /// - [`WrongObjectType`](ErrorKind::WrongObjectType): the lock path is not a regular file.
     /// - [`LimitReached`](ErrorKind::LimitReached): no descriptor left.
+    /// - [`Unsupported`](ErrorKind::Unsupported): the umask narrowed the socket file's mode
+    ///   and `/proc` is not mounted to set it exactly.
     ///
     /// # Examples
     ///
@@ -216,6 +229,43 @@ impl UnixListener {
     /// ```
     pub fn local_address(&self) -> Option<&UnixAddress> {
         self.address.as_ref()
+    }
+
+    /// Leaves the socket file at the path when this listener drops or becomes an
+    /// [`OwnedFd`], so that a descriptor handed to another process (a supervisor's worker,
+    /// say) stays reachable by its path. No effect on an abstract address or on a listener
+    /// taken with [`from_fd`](Self::from_fd), which owns no path.
+    ///
+    /// The lock file `<path>.lock` is still removed on drop and its lock let go, because the
+    /// lock dies with this process while the descriptor may live on elsewhere: it could no
+    /// longer prove anything. So after the drop the path holds a socket without a lock file,
+    /// which the next [`bind`](Self::bind) refuses with
+    /// [`AlreadyExists`](ErrorKind::AlreadyExists) whether or not the socket still listens,
+    /// unless [`UnixListenerBuilder::reclaim_unlocked`] takes it over. Whoever ends the
+    /// socket's life removes the file.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::fd::OwnedFd;
+    /// use ipc_sock::{UnixAddress, UnixListener, UnixStream};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("handed-over");
+    /// let address = UnixAddress::path(&path)?;
+    /// let mut listener = UnixListener::bind(&address)?;
+    /// listener.persist();
+    /// let fd: OwnedFd = listener.into(); // to be handed to another process
+    /// assert!(path.exists(), "still reachable by its path");
+    /// let _client = UnixStream::connect(&address)?;
+    /// let _accepted = UnixListener::from_fd(fd)?.accept()?;
+    /// std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn persist(&mut self) {
+        if let Some(bound) = &mut self.bound {
+            bound.persist();
+        }
     }
 
     /// Accepts a connection, waiting for one.
@@ -329,9 +379,12 @@ impl AsRawFd for UnixListener {
 }
 
 impl From<UnixListener> for OwnedFd {
-    /// The listening descriptor (non-blocking). The socket file and lock file are removed now,
-    /// as on drop: the descriptor keeps listening, but no longer owns the path, and without
-    /// the lock nothing would stop the next listener from reclaiming it.
+    /// The listening descriptor (non-blocking). What happens to the path is what the drop
+    /// does: the lock file is removed and its lock let go, and so is the socket file unless
+    /// [`persist`](UnixListener::persist) was called. Without `persist` the descriptor keeps
+    /// listening but nobody can reach it by the path any more (the path's lock would be gone
+    /// with this handle, so nothing would stop the next listener from reclaiming it); with
+    /// it, the socket file stays and the next bind refuses the path (see `persist`).
     fn from(listener: UnixListener) -> Self {
         let UnixListener { bound, socket, .. } = listener;
         drop(bound);

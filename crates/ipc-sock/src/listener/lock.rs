@@ -27,6 +27,8 @@ pub(super) struct PathLock {
     identity: (u64, u64),
     /// Whether this call created the file: then no listener of ours used the path before.
     created: bool,
+    /// The lock file's owner (`st_uid`).
+    owner: u32,
     /// The locked descriptor; closing it releases the lock.
     _fd: OwnedFd,
 }
@@ -59,49 +61,24 @@ impl PathLock {
             let Some((fd, created)) = open(&path, operation)? else {
                 continue;
             };
-            let stat = rustix::fs::fstat(&fd)
-                .map_err(|errno| Error::from_errno(operation, path.as_path(), errno))?;
-            NodeCheck::new(FileType::RegularFile, "a lock file")
-                .owned_by(owner, "UnixListenerBuilder::trust_owner")
-                .check(&stat, operation, path.as_path())?;
-            let identity = (stat.st_dev, stat.st_ino);
-            if created {
-                // Exactly 0o600 whatever the umask; a failure here leaves our new file behind
-                // unless it is removed.
-                if let Err(err) =
-                    Permissions::OWNER_ONLY.apply(fd.as_fd(), operation, path.as_path())
-                {
-                    let _ = unlink_if_same(&path, identity, operation, path.as_path());
+            let taken = lock(socket_path, &path, &fd, created, owner, operation);
+            let (identity, uid) = match taken {
+                Ok(Taken::Held { identity, owner }) => (identity, owner),
+                Ok(Taken::Moved) => continue,
+                Err((err, leave)) => {
+                    if created {
+                        leave.remove(&path, operation);
+                    }
                     return Err(err);
                 }
-            }
-            match rustix::fs::flock(&fd, FlockOperation::NonBlockingLockExclusive) {
-                Ok(()) => {}
-                Err(Errno::WOULDBLOCK) => {
-                    return Err(Error::new(ErrorKind::AlreadyExists, operation)
-                        .with_object(socket_path)
-                        .with_detail(format!(
-                            "a live listener holds the lock {}; it is left alone",
-                            path.display()
-                        )));
-                }
-                Err(errno) => return Err(Error::from_errno(operation, path.as_path(), errno)),
-            }
-            // The previous holder removes the file while holding the lock and then closes it:
-            // a lock taken on a file that no longer has our name proves nothing, so take it
-            // again on whatever the name holds now.
-            match rustix::fs::lstat(&path) {
-                Ok(now) if (now.st_dev, now.st_ino) == identity => {
-                    return Ok(Self {
-                        path,
-                        identity,
-                        created,
-                        _fd: fd,
-                    });
-                }
-                Ok(_) | Err(Errno::NOENT) => {}
-                Err(errno) => return Err(Error::from_errno(operation, path.as_path(), errno)),
-            }
+            };
+            return Ok(Self {
+                path,
+                identity,
+                created,
+                owner: uid,
+                _fd: fd,
+            });
         }
         Err(Error::new(ErrorKind::Other, operation)
             .with_object(path.as_path())
@@ -118,6 +95,100 @@ impl PathLock {
     /// The lock file's path.
     pub(super) fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The user that owns the lock file.
+    pub(super) fn owner(&self) -> u32 {
+        self.owner
+    }
+}
+
+/// What became of a lock taken on an open lock file.
+enum Taken {
+    /// The lock is held on the file the path still names.
+    Held {
+        /// Its device and inode.
+        identity: (u64, u64),
+        /// Its owner (`st_uid`).
+        owner: u32,
+    },
+    /// The file was removed or replaced before the lock was taken: try again.
+    Moved,
+}
+
+/// What to do with a lock file this call created, when taking its lock failed.
+#[derive(Debug, Clone, Copy)]
+enum Leave {
+    /// Remove it if the path still names this file (device and inode).
+    Same((u64, u64)),
+    /// Remove whatever the path names (`fstat` failed, so the identity is unknown; the name
+    /// was ours a moment ago).
+    Path,
+    /// Leave it: another listener took its lock first, so it is that listener's lock now.
+    Alone,
+}
+
+impl Leave {
+    /// Removes a lock file this call created, as `self` says. A failure is not reported: the
+    /// error that made the bind fail is.
+    fn remove(self, path: &Path, operation: &'static str) {
+        let _ = match self {
+            Self::Same(identity) => unlink_if_same(path, identity, operation, path),
+            Self::Path => {
+                rustix::fs::unlink(path).map_err(|errno| Error::from_errno(operation, path, errno))
+            }
+            Self::Alone => Ok(()),
+        };
+    }
+}
+
+/// Checks the open lock file `fd` at `path`, gives a file this call `created` its exact mode,
+/// and locks it. An error comes with what to do with a file this call created.
+fn lock(
+    socket_path: &Path,
+    path: &Path,
+    fd: &OwnedFd,
+    created: bool,
+    owner: TrustedOwner,
+    operation: &'static str,
+) -> std::result::Result<Taken, (Error, Leave)> {
+    let stat = rustix::fs::fstat(fd)
+        .map_err(|errno| (Error::from_errno(operation, path, errno), Leave::Path))?;
+    let identity = (stat.st_dev, stat.st_ino);
+    let same = |err: Error| (err, Leave::Same(identity));
+    NodeCheck::new(FileType::RegularFile, "a lock file")
+        .owned_by(owner, "UnixListenerBuilder::trust_owner")
+        .check(&stat, operation, path)
+        .map_err(same)?;
+    if created {
+        // Exactly 0o600 whatever the umask.
+        Permissions::OWNER_ONLY
+            .apply(fd.as_fd(), operation, path)
+            .map_err(same)?;
+    }
+    match rustix::fs::flock(fd, FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => {}
+        Err(Errno::WOULDBLOCK) => {
+            let err = Error::new(ErrorKind::AlreadyExists, operation)
+                .with_object(socket_path)
+                .with_detail(format!(
+                    "a live listener holds the lock {}; it is left alone",
+                    path.display()
+                ));
+            return Err((err, Leave::Alone));
+        }
+        Err(errno) => return Err(same(Error::from_errno(operation, path, errno))),
+    }
+    // The previous holder removes the file while holding the lock and then closes it: a lock
+    // taken on a file that no longer has our name proves nothing, so take it again on
+    // whatever the name holds now.
+    match rustix::fs::lstat(path) {
+        Ok(now) if (now.st_dev, now.st_ino) == identity => Ok(Taken::Held {
+            identity,
+            owner: stat.st_uid,
+        }),
+        Ok(_) | Err(Errno::NOENT) => Ok(Taken::Moved),
+        Err(errno) => Err(same(Error::from_errno(operation, path, errno))),
     }
 }
 

@@ -163,6 +163,34 @@ impl SeqpacketListener {
         self.address.as_ref()
     }
 
+    /// Leaves the socket file at the path when this listener drops or becomes an [`OwnedFd`],
+    /// so that a descriptor handed to another process stays reachable by its path; the lock
+    /// file still goes, and the next bind refuses the path: as
+    /// [`UnixListener::persist`](crate::UnixListener::persist).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::fd::OwnedFd;
+    /// use ipc_sock::{Seqpacket, SeqpacketListener, UnixAddress};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("handed-over");
+    /// let address = UnixAddress::path(&path)?;
+    /// let mut listener = SeqpacketListener::bind(&address)?;
+    /// listener.persist();
+    /// let fd: OwnedFd = listener.into(); // to be handed to another process
+    /// let _client = Seqpacket::connect(&address)?;
+    /// let _accepted = SeqpacketListener::from_fd(fd)?.accept()?;
+    /// std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn persist(&mut self) {
+        if let Some(bound) = &mut self.bound {
+            bound.persist();
+        }
+    }
+
     /// Accepts a connection, waiting for one.
     ///
     /// # Errors
@@ -301,8 +329,9 @@ impl AsRawFd for SeqpacketListener {
 }
 
 impl From<SeqpacketListener> for OwnedFd {
-    /// The listening descriptor (non-blocking). The socket file and lock file are removed now,
-    /// as on drop: the descriptor keeps listening, but no longer owns the path.
+    /// The listening descriptor (non-blocking). The path goes as on drop: the lock file is
+    /// removed, and so is the socket file unless [`persist`](SeqpacketListener::persist) was
+    /// called.
     fn from(listener: SeqpacketListener) -> Self {
         let SeqpacketListener { bound, socket, .. } = listener;
         drop(bound);

@@ -46,13 +46,20 @@ impl TcpStream {
         Self::connect_with(address, Wait::Forever)
     }
 
-    /// Connects only if the handshake completes at once (as on the loopback interface, where
-    /// the kernel answers within the call); otherwise the attempt is abandoned.
+    /// Connects only if the handshake completes within the call, which in practice happens
+    /// only on the loopback interface (where the kernel answers the SYN at once).
+    ///
+    /// To any other host the handshake takes a network round trip, so this fails with
+    /// [`WouldBlock`](ipc_core::ErrorKind::WouldBlock) every time, and the attempt under way
+    /// is abandoned: the socket is closed, and a later call starts a new handshake that is
+    /// abandoned the same way. It is not a step of a non-blocking connect to be retried.
+    /// To bound the wait for a remote peer, use [`connect_timeout`](Self::connect_timeout)
+    /// or [`connect_deadline`](Self::connect_deadline), which let the handshake finish.
     ///
     /// # Errors
     ///
-    /// [`WouldBlock`](ipc_core::ErrorKind::WouldBlock) when the handshake would take a round
-    /// trip; otherwise as [`connect`](Self::connect).
+    /// [`WouldBlock`](ipc_core::ErrorKind::WouldBlock) when the handshake did not complete
+    /// within the call; otherwise as [`connect`](Self::connect).
     ///
     /// # Examples
     ///

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use ipc_core::{Error, ErrorKind, Result, Wait};
 use rustix::event::PollFlags;
+use rustix::io::Errno;
 
 use super::stream::{self, TcpStream};
 use crate::socket::{Descriptor, Socket};
@@ -189,7 +190,9 @@ impl TcpListener {
             .map_err(|errno| self.socket.error("getsockopt SO_REUSEADDR", errno))
     }
 
-    /// Accepts a connection, waiting for one.
+    /// Accepts a connection, waiting for one. A connection that failed before it was
+    /// accepted (`ECONNABORTED`, or a network error `accept(2)` passes on from it, such as
+    /// `ENETUNREACH`) is skipped, and the wait goes on for the next.
     ///
     /// # Errors
     ///
@@ -276,9 +279,15 @@ impl TcpListener {
     /// The one accept, in the form `wait` asks for. The accepted stream's errors name its
     /// peer's address (the listener's when the kernel reports none).
     fn accept_with(&self, wait: Wait) -> Result<TcpStream> {
-        let (fd, peer) = self
-            .socket
-            .io("accept4", PollFlags::IN, wait, |fd, _| tcp::accept_from(fd))?;
+        let (fd, peer) = self.socket.io("accept4", PollFlags::IN, wait, |fd, _| {
+            loop {
+                match tcp::accept_from(fd) {
+                    // That connection is gone; the next one, or `EAGAIN`, is the answer.
+                    Err(errno) if pending_network_error(errno) => {}
+                    accepted => break accepted,
+                }
+            }
+        })?;
         let object = peer
             .and_then(|raw| SocketAddr::try_from(raw).ok())
             .map_or_else(
@@ -287,6 +296,29 @@ impl TcpListener {
             );
         Ok(TcpStream::from_socket(stream::blocking(fd, object)))
     }
+}
+
+/// Whether `errno` from `accept` is an error of the connection being accepted, not of the
+/// listener, to be retried: "Linux accept() (and accept4()) passes already-pending network
+/// errors on the new socket as an error code from accept(). [...] For reliable operation the
+/// application should detect the network errors defined for the protocol after accept() and
+/// treat them like EAGAIN by retrying. In the case of TCP/IP, these are ENETDOWN, EPROTO,
+/// ENOPROTOOPT, EHOSTDOWN, ENONET, EHOSTUNREACH, EOPNOTSUPP, and ENETUNREACH"
+/// (`accept(2)`); and `ECONNABORTED`, "a connection has been aborted", before it was
+/// accepted.
+fn pending_network_error(errno: Errno) -> bool {
+    matches!(
+        errno,
+        Errno::CONNABORTED
+            | Errno::NETDOWN
+            | Errno::PROTO
+            | Errno::NOPROTOOPT
+            | Errno::HOSTDOWN
+            | Errno::NONET
+            | Errno::HOSTUNREACH
+            | Errno::OPNOTSUPP
+            | Errno::NETUNREACH
+    )
 }
 
 impl AsFd for TcpListener {
@@ -345,6 +377,27 @@ mod tests {
         let (a, _b) = crate::UnixStream::pair().unwrap();
         let err = TcpListener::from_fd(a.into()).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+    }
+
+    #[test]
+    fn errors_of_a_pending_connection_are_retried_and_the_listeners_own_are_not() {
+        for errno in [
+            Errno::CONNABORTED,
+            Errno::NETDOWN,
+            Errno::PROTO,
+            Errno::HOSTUNREACH,
+        ] {
+            assert!(pending_network_error(errno), "{errno}");
+        }
+        for errno in [
+            Errno::AGAIN,
+            Errno::MFILE,
+            Errno::BADF,
+            Errno::INVAL,
+            Errno::NOBUFS,
+        ] {
+            assert!(!pending_network_error(errno), "{errno}");
+        }
     }
 
     #[test]

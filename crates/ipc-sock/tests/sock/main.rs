@@ -7,6 +7,7 @@
 //! paths come from [`support::SockPath`], named by the test-name generator, and every test
 //! checks that neither the socket file nor its lock file is left behind.
 
+mod bind_failure;
 mod churn;
 mod credentials;
 mod datagram;
@@ -16,6 +17,7 @@ mod fd_passing;
 mod framing;
 mod modes;
 mod names;
+mod persist;
 mod reclaim;
 mod seqpacket;
 mod sigpipe;

@@ -75,3 +75,54 @@ fn a_wider_mode_asked_for_is_given_exactly_under_umask_077() {
     }
     assert_mode_under_umask(0o077, 0o660);
 }
+
+/// In a child with umask 0: binds a datagram socket with mode `0o600` at `path` again and
+/// again while a second thread `lstat`s the path as fast as it can, and reports every
+/// permission bit either saw on the socket file ("seen 600" when no instant was wider).
+fn watch_the_bind_window(ctx: &ChildContext) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+    const BINDS: usize = 200;
+    let path = std::path::PathBuf::from(ctx.arg("path").unwrap());
+    rustix::process::umask(Mode::empty());
+    let seen = Arc::new(AtomicU32::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let (path, seen, done) = (path.clone(), Arc::clone(&seen), Arc::clone(&done));
+        std::thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                if let Ok(stat) = rustix::fs::lstat(&path) {
+                    seen.fetch_or(stat.st_mode & 0o777, Ordering::Relaxed);
+                }
+            }
+        })
+    };
+    let address = ipc_sock::UnixAddress::path(&path).unwrap();
+    for _ in 0..BINDS {
+        let sut = ipc_sock::UnixDatagram::builder()
+            .permissions(Permissions::OWNER_ONLY)
+            .bind_datagram(&address)
+            .unwrap();
+        let stat = rustix::fs::lstat(&path).unwrap();
+        seen.fetch_or(stat.st_mode & 0o777, Ordering::Relaxed);
+        drop(sut);
+    }
+    done.store(true, Ordering::Relaxed);
+    watcher.join().unwrap();
+    ctx.report(&format!("seen {:o}", seen.load(Ordering::Relaxed)));
+}
+
+#[test]
+fn a_datagram_socket_file_is_never_wider_than_asked_for_even_right_after_bind_under_umask_0() {
+    if let Some(ctx) = ChildContext::current() {
+        watch_the_bind_window(&ctx);
+        return;
+    }
+    let path = SockPath::new();
+    let mut child =
+        Spawner::lock().spawn(ChildBuilder::new("bind-window").arg("path", path.path().display()));
+    child.expect_report("seen 600", PATIENCE);
+    child.expect_success(PATIENCE);
+    path.assert_nothing_left();
+}

@@ -7,6 +7,8 @@ use std::time::Instant;
 use ipc_core::ErrorKind;
 use ipc_core::testing::{ChildBuilder, ChildContext, SigpipeDisposition, set_sigpipe};
 use ipc_sock::{TcpListener, TcpStream};
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
+use rustix::net::{AddressFamily, SocketType};
 
 use crate::support::{PATIENCE, SHORT, Spawner, assert_waited};
 
@@ -61,12 +63,22 @@ fn writer(ctx: &ChildContext) {
     let mut buf = [0; 1];
     assert_eq!(stream.receive_timeout(&mut buf, PATIENCE).unwrap(), 0);
     // The first send after the peer's close draws its RST; the kernel reports the reset on
-    // a later call. Send until it does, then every form must say PeerGone.
-    let start = Instant::now();
-    while stream.send(b"x").is_ok() {
-        assert!(start.elapsed() < PATIENCE, "no reset after the peer closed");
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    }
+    // a later call. Wait for the reset itself (it closes the socket: POLLHUP, with the
+    // error pending: POLLERR, both reported whatever events are asked for), then every form
+    // must say PeerGone.
+    stream.send(b"x").unwrap();
+    let mut fds = [PollFd::new(&stream, PollFlags::empty())];
+    let patience = Timespec::try_from(PATIENCE).unwrap();
+    assert_eq!(
+        poll(&mut fds, Some(&patience)).unwrap(),
+        1,
+        "no reset after the peer closed"
+    );
+    assert!(
+        fds[0].revents().intersects(PollFlags::ERR | PollFlags::HUP),
+        "{:?}",
+        fds[0].revents()
+    );
     let kinds = [
         stream.send(b"x").map(drop),
         stream.try_send(b"x").map(drop),
@@ -118,8 +130,12 @@ fn accept_and_receive_without_a_peer_would_block_or_time_out_after_at_least_the_
 
 #[test]
 fn connect_where_nothing_listens_is_peer_gone() {
-    // A port that was free a moment ago: bind, learn it, close.
-    let address = TcpListener::bind(&loopback()).unwrap().local_address();
+    // A port held by a socket that is bound but does not listen: connecting is refused, and
+    // no other test can take the port meanwhile (the socket lacks SO_REUSEADDR, so even a
+    // listener that sets it cannot bind there).
+    let holder = rustix::net::socket(AddressFamily::INET, SocketType::STREAM, None).unwrap();
+    rustix::net::bind(&holder, &loopback()).unwrap();
+    let address = SocketAddr::try_from(rustix::net::getsockname(&holder).unwrap()).unwrap();
     let err = TcpStream::connect_timeout(&address, PATIENCE).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PeerGone, "{err}");
     assert!(err.to_string().contains(&address.to_string()), "{err}");
