@@ -52,8 +52,8 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use ipc_sock::{
-    Seqpacket, SeqpacketListener, TcpListener, TcpStream, UnixAddress, UnixDatagram,
-    UnixListener, UnixStream,
+    Seqpacket, SeqpacketListener, TcpListener, TcpStream, UnixAddress, UnixDatagram, UnixListener,
+    UnixStream,
 };
 use tempfile::TempDir;
 
@@ -145,11 +145,11 @@ impl Case for Sock {
 
     fn prepare(&self) -> Result<Prepared> {
         match self.transport {
-            Transport::Stream => prepare_listener(
-                "stream",
-                UnixListener::bind,
-                |listener: &UnixListener| listener.accept_timeout(CONNECT_LIMIT),
-            ),
+            Transport::Stream => {
+                prepare_listener("stream", UnixListener::bind, |listener: &UnixListener| {
+                    listener.accept_timeout(CONNECT_LIMIT)
+                })
+            }
             Transport::Seqpacket => prepare_listener(
                 "seqpacket",
                 SeqpacketListener::bind,

@@ -207,7 +207,10 @@ mod tests {
         peer.join().unwrap();
         // Both processes' halves ran here: 400 descriptors were received. Other tests open
         // descriptors meanwhile, so only a leak of most of them is told apart.
-        assert!(open_fds() < before + 100, "received descriptors were left open");
+        assert!(
+            open_fds() < before + 100,
+            "received descriptors were left open"
+        );
         drop(link);
         assert!(!dir.exists(), "{} left behind", dir.display());
     }

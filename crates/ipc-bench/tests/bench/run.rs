@@ -226,12 +226,7 @@ fn killing_a_socket_peer_fails_the_run_with_an_error_naming_the_case() {
 fn kill_the_peer_during(row: &str, case: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let scratch = tempfile::tempdir().unwrap();
-    let args = [
-        "--filter",
-        row,
-        "--out",
-        tmp.path().to_str().unwrap(),
-    ];
+    let args = ["--filter", row, "--out", tmp.path().to_str().unwrap()];
     let mut sut = bench(scratch.path(), &args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
