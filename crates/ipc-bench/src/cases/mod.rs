@@ -23,6 +23,9 @@ mod ring_link;
 mod sem;
 mod sem_pingpong;
 mod shm;
+mod sock;
+mod sock_fd;
+mod sock_link;
 mod solo;
 mod stream;
 

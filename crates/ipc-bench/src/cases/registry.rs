@@ -13,6 +13,8 @@ use super::pipe::Pipe;
 use super::sem::SemUncontended;
 use super::sem_pingpong::SemPingPong;
 use super::shm::Shm;
+use super::sock::Sock;
+use super::sock_fd::SockFd;
 use super::{Case, Reference, Solo};
 use crate::measure::Measure;
 
@@ -110,6 +112,11 @@ pub(crate) static CASES: &[Entry] = &[
     Entry::Pair(&MutexCondvar),
     Entry::Pair(&SemPingPong),
     Entry::Pair(&Mq),
+    Entry::Pair(&Sock::STREAM),
+    Entry::Pair(&Sock::DATAGRAM),
+    Entry::Pair(&Sock::SEQPACKET),
+    Entry::Pair(&Sock::TCP),
+    Entry::Pair(&SockFd),
 ];
 
 /// The two-process case called `id` (what a peer serves).

@@ -165,6 +165,29 @@ fn the_mq_case_measures_the_api_raw_calls_and_posix_mq_at_every_size() {
 }
 
 #[test]
+fn the_socket_cases_measure_every_transport_and_descriptor_passing_and_remove_their_files() {
+    let scratch = tempfile::tempdir().unwrap();
+
+    let (stdout, _) = quick_run(scratch.path(), "sock-");
+
+    for case in ["sock-stream", "sock-dgram", "sock-seqpacket", "sock-tcp"] {
+        for size in ["64B", "4KiB", "64KiB"] {
+            for measurement in ["round trip µs", "msg/s (MB/s)"] {
+                let row = format!("| {case} | {measurement} | {size} |");
+                assert!(stdout.contains(&row), "no {row:?} in\n{stdout}");
+            }
+        }
+    }
+    for row in [
+        "| sock-fd | round trip µs | 1B |",
+        "| sock-fd | msg/s (MB/s) | 1B |",
+    ] {
+        assert!(stdout.contains(row), "no {row:?} in\n{stdout}");
+    }
+    assert_no_leftovers(scratch.path());
+}
+
+#[test]
 fn the_single_process_cases_time_one_operation_and_remove_their_files() {
     let scratch = tempfile::tempdir().unwrap();
 
@@ -190,14 +213,20 @@ fn the_single_process_cases_time_one_operation_and_remove_their_files() {
 
 #[test]
 fn killing_the_peer_fails_the_run_with_an_error_naming_the_case() {
+    kill_the_peer_during("fifo/latency/64B", "case fifo");
+}
+
+#[test]
+fn killing_a_socket_peer_fails_the_run_with_an_error_naming_the_case() {
+    kill_the_peer_during("sock-seqpacket/latency/64B", "case sock-seqpacket");
+}
+
+/// Starts the bench on the one row `row`, kills its peer once the row has started, and checks
+/// that the run fails with an error containing `case` and leaves nothing behind.
+fn kill_the_peer_during(row: &str, case: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let scratch = tempfile::tempdir().unwrap();
-    let args = [
-        "--filter",
-        "fifo/latency/64B",
-        "--out",
-        tmp.path().to_str().unwrap(),
-    ];
+    let args = ["--filter", row, "--out", tmp.path().to_str().unwrap()];
     let mut sut = bench(scratch.path(), &args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -218,7 +247,7 @@ fn killing_the_peer_fails_the_run_with_an_error_naming_the_case() {
     let started = lines
         .recv_timeout(Duration::from_secs(60))
         .expect("the bench reports the row it starts");
-    assert_eq!(started, "ipc-bench: fifo/latency/64B");
+    assert_eq!(started, format!("ipc-bench: {row}"));
     let peers = children_of(sut.id());
     assert_eq!(peers.len(), 1, "one peer: {peers:?}");
     let killed = Command::new("kill").args(["-KILL", &peers[0]]).status();
@@ -230,7 +259,7 @@ fn killing_the_peer_fails_the_run_with_an_error_naming_the_case() {
     let said: Vec<String> = lines.try_iter().collect();
     assert!(
         said.iter()
-            .any(|l| l.contains("case fifo") && l.contains("SIGKILL")),
+            .any(|l| l.contains(case) && l.contains("SIGKILL")),
         "{said:#?}"
     );
     assert_no_leftovers(scratch.path());
