@@ -19,7 +19,7 @@ fn filter(ctx: &ChildContext) {
     ctx.report("connected");
     let mut frames_in = FrameReader::new(input);
     let mut frames_out = FrameWriter::new(&output).atomic_only();
-    while let Some(record) = frames_in.recv().expect("whole frames from the parent") {
+    while let Some(record) = frames_in.receive().expect("whole frames from the parent") {
         let mut out = record.to_ascii_uppercase();
         out.extend_from_slice(&checksum(&record).to_le_bytes());
         frames_out.send(&out).expect("the parent still reads");
@@ -84,7 +84,7 @@ fn records_cross_a_pipe_and_a_fifo_in_order_and_whole() {
     let mut frames = FrameReader::new(from_filter);
     for i in 0..RECORDS {
         let got = frames
-            .recv()
+            .receive()
             .expect("a whole frame")
             .expect("not the end yet");
         let (text, sum) = got.split_at(got.len() - 4);
@@ -102,7 +102,7 @@ fn records_cross_a_pipe_and_a_fifo_in_order_and_whole() {
     }
     writer.join().expect("the writer thread");
     assert_eq!(
-        frames.recv().expect("a clean end"),
+        frames.receive().expect("a clean end"),
         None,
         "the filter's exit ends the stream"
     );
@@ -125,12 +125,15 @@ fn a_filter_killed_mid_stream_leaves_whole_frames_then_an_end() {
     }
     let mut frames_in = FrameReader::new(from_filter);
     for i in 0..10 {
-        let got = frames_in.recv().expect("a whole frame").expect("a record");
+        let got = frames_in
+            .receive()
+            .expect("a whole frame")
+            .expect("a record");
         assert_eq!(&got[..got.len() - 4], record(i).to_ascii_uppercase());
     }
     sut.kill();
     // Its frames are atomic writes, so the stream ends cleanly, between frames.
-    assert_eq!(frames_in.recv().expect("no truncated frame"), None);
+    assert_eq!(frames_in.receive().expect("no truncated frame"), None);
     // And the parent's next write finds the reader gone, without SIGPIPE.
     let err = frames_out.send(&record(10)).expect_err("no reader is left");
     assert_eq!(err.kind(), ErrorKind::PeerGone);

@@ -21,7 +21,9 @@
 //! - [`ChildFds`]: descriptors handed to a child process at fixed numbers.
 //! - [`encode_frame_header`] and [`decode_frame_header`]: the length-prefixed frame format
 //!   every byte stream shares ([`FRAME_HEADER_LEN`], [`DEFAULT_MAX_FRAME_LEN`]), with the
-//!   length checked against a limit before anyone allocates for it.
+//!   length checked against a limit before anyone allocates for it; [`FrameDecoder`], the
+//!   resumable receive side every framed reader drives, whose failures inside a frame are
+//!   sticky.
 //!
 //! With the `testing` feature, the `testing` module re-executes a test binary as a child process in a
 //! named role, so cross-process tests use real processes without `fork()`ing the test harness.
@@ -71,7 +73,8 @@ pub use deadline::{Deadline, REALTIME_SLICE, Wait};
 pub use error::{Error, Result};
 pub use error_kind::ErrorKind;
 pub use frame::{
-    DEFAULT_MAX_FRAME_LEN, FRAME_HEADER_LEN, decode_frame_header, encode_frame_header,
+    DEFAULT_MAX_FRAME_LEN, FRAME_HEADER_LEN, FRAME_READ_CHUNK, FrameDecoder, decode_frame_header,
+    encode_frame_header,
 };
 pub use limit::{Limit, LimitScope};
 pub use name::{

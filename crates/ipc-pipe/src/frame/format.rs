@@ -34,10 +34,3 @@ pub(super) fn stream_error(operation: &'static str, error: io::Error) -> Error {
         _ => Error::from_io(operation, STREAM, error),
     }
 }
-
-/// The error of a stream that ended inside a frame.
-pub(super) fn truncated(operation: &'static str, detail: String) -> Error {
-    Error::new(ErrorKind::UnexpectedEof, operation)
-        .with_object(STREAM)
-        .with_detail(detail)
-}

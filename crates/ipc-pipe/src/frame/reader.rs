@@ -5,9 +5,9 @@ use std::fmt;
 use std::io::{self, Read};
 use std::time::{Duration, Instant};
 
-use ipc_core::{Result, Wait, decode_frame_header};
+use ipc_core::{FrameDecoder, Object, Result, Wait};
 
-use super::format::{DEFAULT_MAX_FRAME_LEN, FRAME_HEADER_LEN, STREAM, stream_error, truncated};
+use super::format::{DEFAULT_MAX_FRAME_LEN, STREAM, stream_error};
 use crate::Reader;
 
 /// The size of the read buffer: small frames cost one `read` for many.
@@ -21,9 +21,17 @@ const BUFFER_LEN: usize = 64 * 1024;
 /// A call that stops inside a frame (the stream's `WouldBlock` or `TimedOut`, or any other
 /// error it may recover from) keeps what arrived of the frame, and the next call resumes
 /// where it stopped: no byte is lost or read twice. This makes it safe to read a non-blocking
-/// stream, and to use the bounded forms [`try_recv`](Self::try_recv),
-/// [`recv_timeout`](Self::recv_timeout) and [`recv_deadline`](Self::recv_deadline) on a
+/// stream, and to use the bounded forms [`try_receive`](Self::try_receive),
+/// [`receive_timeout`](Self::receive_timeout) and [`receive_deadline`](Self::receive_deadline) on a
 /// [`Reader`].
+///
+/// # Out of step
+///
+/// A header over the limit, or a stream that ends inside a frame, leaves the stream inside a
+/// frame: what comes next is not a header. Every later receive fails with
+/// [`CorruptSharedState`](ipc_core::ErrorKind::CorruptSharedState), never reading a refused
+/// payload as frames (which would let a peer forge them); close the stream. The receive side
+/// is [`ipc_core::FrameDecoder`], the one `ipc-sock`'s framing uses too.
 ///
 /// # Readiness
 ///
@@ -37,37 +45,15 @@ const BUFFER_LEN: usize = 64 * 1024;
 /// ```
 /// let bytes = [3, 0, 0, 0, b'a', b'b', b'c'];
 /// let mut frames = ipc_pipe::FrameReader::new(&bytes[..]);
-/// assert_eq!(frames.recv()?.as_deref(), Some(&b"abc"[..]));
-/// assert_eq!(frames.recv()?, None);
+/// assert_eq!(frames.receive()?.as_deref(), Some(&b"abc"[..]));
+/// assert_eq!(frames.receive()?, None);
 /// # Ok::<(), ipc_core::Error>(())
 /// ```
 pub struct FrameReader<R> {
     inner: R,
     buffer: Buffer,
-    max_frame_len: usize,
-    /// How far the frame being received has come.
-    progress: Progress,
-    /// The payload of the frame being received, sized once its header is complete.
-    pending: Vec<u8>,
-}
-
-/// How far the frame being received has come.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Progress {
-    /// Receiving the header: `got` of its bytes are in `bytes`.
-    Header {
-        bytes: [u8; FRAME_HEADER_LEN],
-        got: usize,
-    },
-    /// Receiving the payload: `got` of its bytes are in `pending`.
-    Payload { got: usize },
-}
-
-impl Progress {
-    const START: Self = Self::Header {
-        bytes: [0; FRAME_HEADER_LEN],
-        got: 0,
-    };
+    /// The frame in progress, the limit, and a failure that left the stream out of step.
+    decoder: FrameDecoder,
 }
 
 impl<R: Read> FrameReader<R> {
@@ -84,9 +70,7 @@ impl<R: Read> FrameReader<R> {
         Self {
             inner,
             buffer: Buffer::new(),
-            max_frame_len: DEFAULT_MAX_FRAME_LEN,
-            progress: Progress::START,
-            pending: Vec::new(),
+            decoder: FrameDecoder::new(DEFAULT_MAX_FRAME_LEN),
         }
     }
 
@@ -100,11 +84,11 @@ impl<R: Read> FrameReader<R> {
     ///
     /// let bytes = [9, 0, 0, 0];
     /// let mut frames = ipc_pipe::FrameReader::new(&bytes[..]).max_frame_len(8);
-    /// assert_eq!(frames.recv().unwrap_err().kind(), ErrorKind::MessageTooLarge);
+    /// assert_eq!(frames.receive().unwrap_err().kind(), ErrorKind::MessageTooLarge);
     /// ```
     #[must_use]
     pub fn max_frame_len(mut self, max: usize) -> Self {
-        self.max_frame_len = max;
+        self.decoder.set_max_frame_len(max);
         self
     }
 
@@ -113,10 +97,13 @@ impl<R: Read> FrameReader<R> {
     ///
     /// # Errors
     ///
-    /// - [`ErrorKind::UnexpectedEof`](ipc_core::ErrorKind::UnexpectedEof) when the stream ends inside a frame (the detail says how
-    ///   much of it arrived);
-    /// - [`ErrorKind::MessageTooLarge`](ipc_core::ErrorKind::MessageTooLarge) when a header announces more than the limit (the
-    ///   stream is then unusable: it is positioned inside that frame);
+    /// - [`ErrorKind::UnexpectedEof`](ipc_core::ErrorKind::UnexpectedEof) when the stream ends
+    ///   inside a frame (the detail says how much of it arrived);
+    /// - [`ErrorKind::MessageTooLarge`](ipc_core::ErrorKind::MessageTooLarge) when a header
+    ///   announces more than the limit;
+    /// - [`ErrorKind::CorruptSharedState`](ipc_core::ErrorKind::CorruptSharedState) on every
+    ///   receive after one of those two: the stream is inside a frame, out of step, and must
+    ///   be closed (see [Out of step](Self#out-of-step));
     /// - the stream's own errors (a [`Reader`]'s are returned as it made them), after which
     ///   the next call resumes the frame (see [Resuming](Self#resuming)).
     ///
@@ -126,14 +113,14 @@ impl<R: Read> FrameReader<R> {
     /// use ipc_core::ErrorKind;
     ///
     /// let cut = [5, 0, 0, 0, b'a', b'b'];
-    /// let err = ipc_pipe::FrameReader::new(&cut[..]).recv().unwrap_err();
+    /// let err = ipc_pipe::FrameReader::new(&cut[..]).receive().unwrap_err();
     /// assert_eq!(err.kind(), ErrorKind::UnexpectedEof);
     /// assert_eq!(err.detail(), Some("the stream ended after 2 of 5 payload bytes"));
     /// ```
-    pub fn recv(&mut self) -> Result<Option<Vec<u8>>> {
+    pub fn receive(&mut self) -> Result<Option<Vec<u8>>> {
         let mut payload = Vec::new();
         Ok(self
-            .receive("recv", &mut payload, read_stream("recv"))?
+            .receive_with("receive", &mut payload, read_stream("receive"))?
             .then_some(payload))
     }
 
@@ -143,7 +130,7 @@ impl<R: Read> FrameReader<R> {
     ///
     /// # Errors
     ///
-    /// As [`recv`](Self::recv); `payload` is left as it was.
+    /// As [`receive`](Self::receive); `payload` is left as it was.
     ///
     /// # Examples
     ///
@@ -151,13 +138,13 @@ impl<R: Read> FrameReader<R> {
     /// let bytes = [1, 0, 0, 0, b'z'];
     /// let mut frames = ipc_pipe::FrameReader::new(&bytes[..]);
     /// let mut payload = Vec::with_capacity(64);
-    /// assert!(frames.recv_into(&mut payload)?);
+    /// assert!(frames.receive_into(&mut payload)?);
     /// assert_eq!(payload, b"z");
-    /// assert!(!frames.recv_into(&mut payload)?);
+    /// assert!(!frames.receive_into(&mut payload)?);
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
-    pub fn recv_into(&mut self, payload: &mut Vec<u8>) -> Result<bool> {
-        self.receive("recv_into", payload, read_stream("recv_into"))
+    pub fn receive_into(&mut self, payload: &mut Vec<u8>) -> Result<bool> {
+        self.receive_with("receive_into", payload, read_stream("receive_into"))
     }
 }
 
@@ -169,7 +156,7 @@ impl<R: Borrow<Reader>> FrameReader<R> {
     /// # Errors
     ///
     /// [`ErrorKind::WouldBlock`](ipc_core::ErrorKind::WouldBlock) when the frame is not all here yet: what did arrive is kept,
-    /// and the next call resumes; the errors of [`recv`](Self::recv).
+    /// and the next call resumes; the errors of [`receive`](Self::receive).
     ///
     /// # Examples
     ///
@@ -179,13 +166,13 @@ impl<R: Borrow<Reader>> FrameReader<R> {
     /// let (reader, writer) = ipc_pipe::pipe()?;
     /// let mut frames = ipc_pipe::FrameReader::new(reader);
     /// writer.write_all(&[2, 0, 0, 0, b'h'])?;
-    /// assert_eq!(frames.try_recv().unwrap_err().kind(), ErrorKind::WouldBlock);
+    /// assert_eq!(frames.try_receive().unwrap_err().kind(), ErrorKind::WouldBlock);
     /// writer.write_all(b"i")?;
-    /// assert_eq!(frames.try_recv()?.as_deref(), Some(&b"hi"[..]));
+    /// assert_eq!(frames.try_receive()?.as_deref(), Some(&b"hi"[..]));
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
-    pub fn try_recv(&mut self) -> Result<Option<Vec<u8>>> {
-        self.recv_bounded("try_recv", Wait::NonBlocking)
+    pub fn try_receive(&mut self) -> Result<Option<Vec<u8>>> {
+        self.receive_bounded("try_receive", Wait::NonBlocking)
     }
 
     /// Receives the next frame, waiting at most `timeout` in all for it to arrive whole;
@@ -194,7 +181,7 @@ impl<R: Borrow<Reader>> FrameReader<R> {
     /// # Errors
     ///
     /// [`ErrorKind::TimedOut`](ipc_core::ErrorKind::TimedOut) when the frame was not all here in time: what did arrive is
-    /// kept, and the next call resumes; the errors of [`recv`](Self::recv).
+    /// kept, and the next call resumes; the errors of [`receive`](Self::receive).
     ///
     /// # Examples
     ///
@@ -204,15 +191,15 @@ impl<R: Borrow<Reader>> FrameReader<R> {
     ///
     /// let (reader, writer) = ipc_pipe::pipe()?;
     /// let mut frames = ipc_pipe::FrameReader::new(&reader);
-    /// let err = frames.recv_timeout(Duration::from_millis(10)).unwrap_err();
+    /// let err = frames.receive_timeout(Duration::from_millis(10)).unwrap_err();
     /// assert_eq!(err.kind(), ErrorKind::TimedOut);
     /// ipc_pipe::FrameWriter::new(&writer).send(b"late")?;
-    /// let got = frames.recv_timeout(Duration::from_secs(1))?;
+    /// let got = frames.receive_timeout(Duration::from_secs(1))?;
     /// assert_eq!(got.as_deref(), Some(&b"late"[..]));
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
-    pub fn recv_timeout(&mut self, timeout: Duration) -> Result<Option<Vec<u8>>> {
-        self.recv_bounded("recv_timeout", Wait::timeout(timeout))
+    pub fn receive_timeout(&mut self, timeout: Duration) -> Result<Option<Vec<u8>>> {
+        self.receive_bounded("receive_timeout", Wait::timeout(timeout))
     }
 
     /// Receives the next frame, waiting until `deadline` at the latest for it to arrive whole;
@@ -220,7 +207,7 @@ impl<R: Borrow<Reader>> FrameReader<R> {
     ///
     /// # Errors
     ///
-    /// As [`recv_timeout`](Self::recv_timeout).
+    /// As [`receive_timeout`](Self::receive_timeout).
     ///
     /// # Examples
     ///
@@ -230,21 +217,21 @@ impl<R: Borrow<Reader>> FrameReader<R> {
     /// let (reader, writer) = ipc_pipe::pipe()?;
     /// ipc_pipe::FrameWriter::new(&writer).send(b"ready")?;
     /// let mut frames = ipc_pipe::FrameReader::new(reader);
-    /// let got = frames.recv_deadline(Instant::now() + Duration::from_secs(1))?;
+    /// let got = frames.receive_deadline(Instant::now() + Duration::from_secs(1))?;
     /// assert_eq!(got.as_deref(), Some(&b"ready"[..]));
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
-    pub fn recv_deadline(&mut self, deadline: Instant) -> Result<Option<Vec<u8>>> {
-        self.recv_bounded("recv_deadline", Wait::deadline(deadline))
+    pub fn receive_deadline(&mut self, deadline: Instant) -> Result<Option<Vec<u8>>> {
+        self.receive_bounded("receive_deadline", Wait::deadline(deadline))
     }
 
-    fn recv_bounded(&mut self, operation: &'static str, wait: Wait) -> Result<Option<Vec<u8>>> {
+    fn receive_bounded(&mut self, operation: &'static str, wait: Wait) -> Result<Option<Vec<u8>>> {
         let mut payload = Vec::new();
         let source = |inner: &mut R, buf: &mut [u8]| {
             Borrow::<Reader>::borrow(inner).read_bounded(operation, buf, wait)
         };
         Ok(self
-            .receive(operation, &mut payload, source)?
+            .receive_with(operation, &mut payload, source)?
             .then_some(payload))
     }
 }
@@ -287,7 +274,7 @@ impl<R> FrameReader<R> {
     /// ```
     /// let bytes = [1, 0, 0, 0, b'a'];
     /// let mut frames = ipc_pipe::FrameReader::new(&bytes[..]);
-    /// frames.recv()?;
+    /// frames.receive()?;
     /// let rest: &[u8] = frames.into_inner();
     /// assert!(rest.is_empty());
     /// # Ok::<(), ipc_core::Error>(())
@@ -308,7 +295,7 @@ impl<R> FrameReader<R> {
     /// ```
     /// let bytes = [1, 0, 0, 0, b'a', 1, 0, 0, 0, b'b'];
     /// let mut frames = ipc_pipe::FrameReader::new(&bytes[..]);
-    /// assert_eq!(frames.recv()?.as_deref(), Some(&b"a"[..]));
+    /// assert_eq!(frames.receive()?.as_deref(), Some(&b"a"[..]));
     /// assert_eq!(frames.buffered(), &[1, 0, 0, 0, b'b'], "the next frame, read already");
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
@@ -318,75 +305,24 @@ impl<R> FrameReader<R> {
 
     /// The body of every receive: continues the frame in progress with bytes from `source`
     /// until it is whole (true), the stream ends between frames (false), or an error stops it
-    /// (the progress is kept for the next call).
-    fn receive(
+    /// (the progress is kept for the next call, unless the stream is out of step).
+    fn receive_with(
         &mut self,
         operation: &'static str,
         payload: &mut Vec<u8>,
         mut source: impl FnMut(&mut R, &mut [u8]) -> Result<usize>,
     ) -> Result<bool> {
-        loop {
-            match &mut self.progress {
-                Progress::Header { bytes, got } => {
-                    while *got < FRAME_HEADER_LEN {
-                        let n =
-                            self.buffer
-                                .read(&mut self.inner, &mut bytes[*got..], &mut source)?;
-                        if n == 0 {
-                            let got = *got;
-                            self.progress = Progress::START;
-                            if got == 0 {
-                                return Ok(false);
-                            }
-                            return Err(truncated(
-                                operation,
-                                format!(
-                                    "the stream ended {got} bytes into a {FRAME_HEADER_LEN}-byte \
-                                     frame header"
-                                ),
-                            ));
-                        }
-                        *got += n;
-                    }
-                    let len =
-                        match decode_frame_header(*bytes, self.max_frame_len, operation, STREAM) {
-                            Ok(len) => len,
-                            Err(err) => {
-                                self.progress = Progress::START;
-                                return Err(err);
-                            }
-                        };
-                    self.pending.clear();
-                    self.pending.resize(len, 0);
-                    self.progress = Progress::Payload { got: 0 };
-                }
-                Progress::Payload { got } => {
-                    let len = self.pending.len();
-                    while *got < len {
-                        let n = self.buffer.read(
-                            &mut self.inner,
-                            &mut self.pending[*got..],
-                            &mut source,
-                        )?;
-                        if n == 0 {
-                            let got = *got;
-                            self.progress = Progress::START;
-                            self.pending.clear();
-                            return Err(truncated(
-                                operation,
-                                format!("the stream ended after {got} of {len} payload bytes"),
-                            ));
-                        }
-                        *got += n;
-                    }
-                    // The caller gets the payload; its old allocation serves the next frame.
-                    std::mem::swap(payload, &mut self.pending);
-                    self.pending.clear();
-                    self.progress = Progress::START;
-                    return Ok(true);
-                }
-            }
-        }
+        let Self {
+            inner,
+            buffer,
+            decoder,
+        } = self;
+        decoder.receive(
+            operation,
+            || Object::from(STREAM),
+            payload,
+            |dst| buffer.read(inner, dst, &mut source),
+        )
     }
 }
 
@@ -395,8 +331,7 @@ impl<R: fmt::Debug> fmt::Debug for FrameReader<R> {
         f.debug_struct("FrameReader")
             .field("inner", &self.inner)
             .field("buffered", &self.buffer.unread().len())
-            .field("max_frame_len", &self.max_frame_len)
-            .field("progress", &self.progress)
+            .field("decoder", &self.decoder)
             .finish()
     }
 }
@@ -466,7 +401,7 @@ mod tests {
     use std::collections::VecDeque;
 
     use super::*;
-    use crate::FrameWriter;
+    use crate::{FRAME_HEADER_LEN, FrameWriter};
     use ipc_core::ErrorKind;
     use proptest::prelude::*;
 
@@ -528,9 +463,9 @@ mod tests {
             let bytes = encode(&payloads);
             let mut sut = FrameReader::new(&bytes[..]);
             for payload in &payloads {
-                prop_assert_eq!(sut.recv().unwrap(), Some(payload.clone()));
+                prop_assert_eq!(sut.receive().unwrap(), Some(payload.clone()));
             }
-            prop_assert_eq!(sut.recv().unwrap(), None);
+            prop_assert_eq!(sut.receive().unwrap(), None);
         }
 
         #[test]
@@ -540,7 +475,8 @@ mod tests {
             cuts in proptest::collection::vec(any::<usize>(), 0..40),
             into in any::<bool>(),
         ) {
-            // A payload at least as large as the buffer takes the direct path into `pending`.
+            // A payload at least as large as the buffer takes the direct path into the decoder's
+            // payload.
             let mut payloads = payloads;
             payloads.extend(large);
             let bytes = encode(&payloads);
@@ -553,9 +489,9 @@ mod tests {
             // would mean the reader is stuck.
             for _ in 0..=(2 * pieces + payloads.len() + bytes.len() / BUFFER_LEN + 2) {
                 let next = if into {
-                    sut.recv_into(&mut reused).map(|more| more.then(|| reused.clone()))
+                    sut.receive_into(&mut reused).map(|more| more.then(|| reused.clone()))
                 } else {
-                    sut.recv()
+                    sut.receive()
                 };
                 match next {
                     Ok(Some(payload)) => received.push(payload),
@@ -578,9 +514,9 @@ mod tests {
             let mut sut = FrameReader::new(&bytes[..cut]);
             let whole = boundaries.iter().filter(|&&end| end <= cut).count();
             for payload in &payloads[..whole] {
-                prop_assert_eq!(sut.recv().unwrap(), Some(payload.clone()));
+                prop_assert_eq!(sut.receive().unwrap(), Some(payload.clone()));
             }
-            let next = sut.recv();
+            let next = sut.receive();
             if cut == 0 || boundaries.contains(&cut) {
                 prop_assert_eq!(next.unwrap(), None);
             } else {
@@ -592,7 +528,7 @@ mod tests {
         fn arbitrary_bytes_never_panic_the_reader(bytes in proptest::collection::vec(any::<u8>(), 0..256), max in 0usize..512) {
             let mut sut = FrameReader::new(&bytes[..]).max_frame_len(max);
             for _ in 0..bytes.len() + 1 {
-                match sut.recv() {
+                match sut.receive() {
                     Ok(Some(payload)) => prop_assert!(payload.len() <= max),
                     Ok(None) | Err(_) => break,
                 }
@@ -601,12 +537,41 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_recv_into_leaves_the_callers_payload_alone() {
+    fn a_failed_receive_into_leaves_the_callers_payload_alone() {
         let bytes = [4, 0, 0, 0, b'a'];
         let mut sut = FrameReader::new(&bytes[..]);
         let mut payload = b"kept".to_vec();
-        let err = sut.recv_into(&mut payload).unwrap_err();
+        let err = sut.receive_into(&mut payload).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::UnexpectedEof, "{err}");
         assert_eq!(payload, b"kept");
+    }
+
+    #[test]
+    fn a_refused_payload_is_never_read_as_frames() {
+        // A payload over the limit that starts with a header of its own: "evi" must not come
+        // out of the next receive.
+        let bytes = [12, 0, 0, 0, 3, 0, 0, 0, b'e', b'v', b'i', b'l', 0, 0, 0, 0];
+        let mut sut = FrameReader::new(&bytes[..]).max_frame_len(8);
+        let err = sut.receive().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::MessageTooLarge, "{err}");
+        for _ in 0..2 {
+            let err = sut.receive().unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::CorruptSharedState, "{err}");
+            assert_eq!(err.operation(), "receive");
+        }
+    }
+
+    #[test]
+    fn a_stream_that_ended_inside_a_frame_stays_an_error() {
+        let bytes = [4, 0, 0, 0, b'a'];
+        let mut sut = FrameReader::new(&bytes[..]);
+        let err = sut.receive().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::UnexpectedEof, "{err}");
+        let err = sut.receive().unwrap_err();
+        assert_eq!(
+            err.kind(),
+            ErrorKind::CorruptSharedState,
+            "not a clean end: {err}"
+        );
     }
 }

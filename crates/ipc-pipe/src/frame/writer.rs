@@ -26,9 +26,9 @@ use super::format::{DEFAULT_MAX_FRAME_LEN, FRAME_HEADER_LEN, MAX_ATOMIC_FRAME_LE
 /// drop(frames_out); // closes the write end
 ///
 /// let mut frames_in = FrameReader::new(reader);
-/// assert_eq!(frames_in.recv()?.as_deref(), Some(&b"first"[..]));
-/// assert_eq!(frames_in.recv()?.as_deref(), Some(&b""[..]));
-/// assert_eq!(frames_in.recv()?, None, "clean end of input between frames");
+/// assert_eq!(frames_in.receive()?.as_deref(), Some(&b"first"[..]));
+/// assert_eq!(frames_in.receive()?.as_deref(), Some(&b""[..]));
+/// assert_eq!(frames_in.receive()?, None, "clean end of input between frames");
 /// # Ok::<(), ipc_core::Error>(())
 /// ```
 #[derive(Debug)]

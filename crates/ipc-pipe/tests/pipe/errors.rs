@@ -48,14 +48,17 @@ fn every_error_names_the_public_method_that_returned_it() {
                 .unwrap_err(),
         ),
         (
-            "try_recv",
-            FrameReader::new(&reader).try_recv().unwrap_err(),
+            "try_receive",
+            FrameReader::new(&reader).try_receive().unwrap_err(),
         ),
         (
-            "recv_timeout",
-            FrameReader::new(&reader).recv_timeout(none).unwrap_err(),
+            "receive_timeout",
+            FrameReader::new(&reader).receive_timeout(none).unwrap_err(),
         ),
-        ("recv", FrameReader::new(&[1, 0][..]).recv().unwrap_err()),
+        (
+            "receive",
+            FrameReader::new(&[1, 0][..]).receive().unwrap_err(),
+        ),
     ];
     drop(reader);
     let data = [1_u8; 16];

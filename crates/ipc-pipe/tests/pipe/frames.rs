@@ -48,11 +48,11 @@ fn frames_from_a_child_arrive_whole_and_in_order_then_none() {
     let watchdog = Watchdog::new([child.pid()]);
     let mut sut = FrameReader::new(reader);
     for &size in SIZES {
-        let payload = sut.recv().unwrap().expect("a frame, not the end");
+        let payload = sut.receive().unwrap().expect("a frame, not the end");
         assert_eq!(payload.len(), size);
         assert_eq!(payload, pattern(size));
     }
-    assert_eq!(sut.recv().unwrap(), None, "a clean end between frames");
+    assert_eq!(sut.receive().unwrap(), None, "a clean end between frames");
     child.expect_success(PATIENCE);
     drop(watchdog);
 }
@@ -72,8 +72,8 @@ fn a_frame_cut_by_killing_its_writer_child_is_unexpected_eof() {
     child.expect_report("half-sent", PATIENCE);
     child.kill();
     let mut sut = FrameReader::new(reader);
-    assert_eq!(sut.recv().unwrap().as_deref(), Some(&b"whole"[..]));
-    let err = sut.recv().unwrap_err();
+    assert_eq!(sut.receive().unwrap().as_deref(), Some(&b"whole"[..]));
+    let err = sut.receive().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::UnexpectedEof, "{err}");
     assert_eq!(
         err.detail(),
@@ -92,7 +92,7 @@ fn a_header_cut_by_killing_its_writer_child_is_unexpected_eof() {
     let (mut child, reader) = spawn_with_writer(ChildBuilder::new("sender"));
     child.expect_report("half-header", PATIENCE);
     child.kill();
-    let err = FrameReader::new(reader).recv().unwrap_err();
+    let err = FrameReader::new(reader).receive().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::UnexpectedEof, "{err}");
     assert_eq!(
         err.detail(),
@@ -127,7 +127,7 @@ fn atomic_frames_from_concurrent_writer_children_never_interleave() {
     let mut sut = FrameReader::new(reader);
     let mut next_seq = [0_u32; WRITERS as usize];
     let mut received = 0;
-    while let Some(payload) = sut.recv().unwrap() {
+    while let Some(payload) = sut.receive().unwrap() {
         assert!(
             payload.len() >= 8,
             "frame {received} is {} bytes",
@@ -165,7 +165,7 @@ fn a_frame_header_from_a_child_announcing_more_than_the_limit_is_message_too_lar
     child.expect_success(PATIENCE);
     let err = FrameReader::new(reader)
         .max_frame_len(1024)
-        .recv()
+        .receive()
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::MessageTooLarge, "{err}");
 }
@@ -208,7 +208,7 @@ fn spawn_split_frame_sender() -> (ipc_core::testing::Child, Reader, Writer) {
 }
 
 #[test]
-fn a_frame_a_child_sends_in_two_parts_survives_a_try_recv_that_would_block_in_between() {
+fn a_frame_a_child_sends_in_two_parts_survives_a_try_receive_that_would_block_in_between() {
     if let Some(ctx) = ChildContext::current() {
         split_frame_role(&ctx);
         return;
@@ -217,21 +217,21 @@ fn a_frame_a_child_sends_in_two_parts_survives_a_try_recv_that_would_block_in_be
     let watchdog = Watchdog::new([child.pid()]);
     let mut sut = FrameReader::new(reader);
     child.expect_report("half-sent", PATIENCE);
-    let err = sut.try_recv().unwrap_err();
+    let err = sut.try_receive().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::WouldBlock, "{err}");
-    let err = sut.recv_timeout(SHORT).unwrap_err();
+    let err = sut.receive_timeout(SHORT).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
     drop(control);
     assert_eq!(
-        sut.recv_timeout(PATIENCE).unwrap(),
+        sut.receive_timeout(PATIENCE).unwrap(),
         Some(pattern(SPLIT_LEN)),
         "the frame resumed whole"
     );
     assert_eq!(
-        sut.recv_timeout(PATIENCE).unwrap().as_deref(),
+        sut.receive_timeout(PATIENCE).unwrap().as_deref(),
         Some(&b"next"[..])
     );
-    assert_eq!(sut.recv_timeout(PATIENCE).unwrap(), None);
+    assert_eq!(sut.receive_timeout(PATIENCE).unwrap(), None);
     child.expect_success(PATIENCE);
     drop(watchdog);
 }
@@ -247,17 +247,17 @@ fn a_frame_reader_on_a_nonblocking_end_resumes_a_frame_after_would_block() {
     reader.set_nonblocking(true).unwrap();
     let mut sut = FrameReader::new(reader);
     child.expect_report("half-sent", PATIENCE);
-    let err = sut.recv().unwrap_err();
+    let err = sut.receive().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::WouldBlock, "{err}");
     sut.get_mut().set_nonblocking(false).unwrap();
     drop(control);
     assert_eq!(
-        sut.recv().unwrap(),
+        sut.receive().unwrap(),
         Some(pattern(SPLIT_LEN)),
         "the frame resumed whole"
     );
-    assert_eq!(sut.recv().unwrap().as_deref(), Some(&b"next"[..]));
-    assert_eq!(sut.recv().unwrap(), None);
+    assert_eq!(sut.receive().unwrap().as_deref(), Some(&b"next"[..]));
+    assert_eq!(sut.receive().unwrap(), None);
     child.expect_success(PATIENCE);
     drop(watchdog);
 }

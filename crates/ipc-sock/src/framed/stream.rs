@@ -3,10 +3,7 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use ipc_core::{
-    DEFAULT_MAX_FRAME_LEN, Error, ErrorKind, FRAME_HEADER_LEN, Result, Wait, decode_frame_header,
-    encode_frame_header,
-};
+use ipc_core::{DEFAULT_MAX_FRAME_LEN, FrameDecoder, Result, Wait, encode_frame_header};
 
 use super::transport::{StreamSocket, object};
 
@@ -20,15 +17,21 @@ use super::transport::{StreamSocket, object};
 /// [`receive`](Self::receive) returns a whole payload or an error, never part of one:
 ///
 /// - a header announcing more than [`max_frame_len`](Self::max_frame_len) (16 MiB unless
-///   set) is [`MessageTooLarge`](ErrorKind::MessageTooLarge), found before anything is
-///   allocated for it (the stream is then inside that frame and should be closed);
+///   set) is [`MessageTooLarge`](ipc_core::ErrorKind::MessageTooLarge), found before anything
+///   is allocated for it (and a payload within the limit is allocated as it arrives, not as
+///   its header announces);
 /// - a peer that closes, or dies, inside a frame is
-///   [`UnexpectedEof`](ErrorKind::UnexpectedEof) (the detail says how much of the frame
-///   came), as for `receive_exact`; a reset connection is [`PeerGone`](ErrorKind::PeerGone);
-///   a close between frames is `Ok(None)`;
+///   [`UnexpectedEof`](ipc_core::ErrorKind::UnexpectedEof) (the detail says how much of the
+///   frame came), as for `receive_exact`; a reset connection is
+///   [`PeerGone`](ipc_core::ErrorKind::PeerGone); a close between frames is `Ok(None)`;
+/// - after either of those two the stream is inside a frame, out of step: every later receive
+///   is [`CorruptSharedState`](ipc_core::ErrorKind::CorruptSharedState), so the bytes of a
+///   refused payload are never read as frames (a peer could forge them there); close it. The
+///   receive side is [`ipc_core::FrameDecoder`], the one `ipc-pipe`'s frames use too;
 /// - a `try_` or bounded receive that stops inside a frame
-///   ([`WouldBlock`](ErrorKind::WouldBlock), [`TimedOut`](ErrorKind::TimedOut)) keeps what
-///   came, and the next receive goes on from there: no byte is lost or read twice.
+///   ([`WouldBlock`](ipc_core::ErrorKind::WouldBlock),
+///   [`TimedOut`](ipc_core::ErrorKind::TimedOut)) keeps what came, and the next receive goes
+///   on from there: no byte is lost or read twice.
 ///
 /// Sends are whole too: a payload over the limit is refused before anything is sent. A send
 /// that stops after part of its frame went keeps the rest, which goes out first on the next
@@ -39,7 +42,8 @@ use super::transport::{StreamSocket, object};
 ///
 /// Nothing is read ahead: the reader takes a header, then exactly the payload it announces,
 /// so every byte not yet handed out is still in the socket, and `poll(2)` or tokio's
-/// `AsyncFd` on the descriptor see it. That costs two `recv` calls per frame. A frame is sent
+/// `AsyncFd` on the descriptor see it. That costs two `recv` calls per frame (more for a
+/// payload over [`ipc_core::FRAME_READ_CHUNK`], which is taken as it arrives). A frame is sent
 /// with one `send` (header and payload copied together into a buffer that is reused), so
 /// Nagle's algorithm never holds back a payload behind its header.
 ///
@@ -61,13 +65,9 @@ use super::transport::{StreamSocket, object};
 /// ```
 pub struct FramedStream<S> {
     stream: S,
-    max_frame_len: usize,
-    /// The header being received; `header_got` of its bytes are in.
-    header: [u8; FRAME_HEADER_LEN],
-    header_got: usize,
-    /// The payload being received, sized once its header is complete; `None` before that.
-    payload: Option<Vec<u8>>,
-    payload_got: usize,
+    /// The frame being received, the limit both ways, and a failure that left the stream out
+    /// of step.
+    decoder: FrameDecoder,
     /// The frame being sent (header and payload); `sent` of its bytes went.
     outgoing: Vec<u8>,
     sent: usize,
@@ -86,11 +86,7 @@ impl<S: StreamSocket> FramedStream<S> {
     pub fn new(stream: S) -> Self {
         Self {
             stream,
-            max_frame_len: DEFAULT_MAX_FRAME_LEN,
-            header: [0; FRAME_HEADER_LEN],
-            header_got: 0,
-            payload: None,
-            payload_got: 0,
+            decoder: FrameDecoder::new(DEFAULT_MAX_FRAME_LEN),
             outgoing: Vec::new(),
             sent: 0,
         }
@@ -111,7 +107,7 @@ impl<S: StreamSocket> FramedStream<S> {
     /// ```
     #[must_use]
     pub fn max_frame_len(mut self, max: usize) -> Self {
-        self.max_frame_len = max;
+        self.decoder.set_max_frame_len(max);
         self
     }
 
@@ -119,9 +115,9 @@ impl<S: StreamSocket> FramedStream<S> {
     ///
     /// # Errors
     ///
-    /// - [`MessageTooLarge`](ErrorKind::MessageTooLarge): `payload` is over the limit;
+    /// - [`MessageTooLarge`](ipc_core::ErrorKind::MessageTooLarge): `payload` is over the limit;
     ///   nothing is sent.
-    /// - [`PeerGone`](ErrorKind::PeerGone): the peer is gone (never a `SIGPIPE`).
+    /// - [`PeerGone`](ipc_core::ErrorKind::PeerGone): the peer is gone (never a `SIGPIPE`).
     ///
     /// # Examples
     ///
@@ -138,7 +134,7 @@ impl<S: StreamSocket> FramedStream<S> {
     ///
     /// # Errors
     ///
-    /// [`WouldBlock`](ErrorKind::WouldBlock) when the socket had no room: if none of the frame
+    /// [`WouldBlock`](ipc_core::ErrorKind::WouldBlock) when the socket had no room: if none of the frame
     /// went, nothing is kept; if part went, the rest is kept for the next send or
     /// [`flush`](Self::flush) (the detail says so, and [`unsent`](Self::unsent) is not 0).
     /// Otherwise as [`send`](Self::send).
@@ -158,7 +154,7 @@ impl<S: StreamSocket> FramedStream<S> {
     ///
     /// # Errors
     ///
-    /// [`TimedOut`](ErrorKind::TimedOut), keeping the rest of a part-sent frame as
+    /// [`TimedOut`](ipc_core::ErrorKind::TimedOut), keeping the rest of a part-sent frame as
     /// [`try_send`](Self::try_send) does; otherwise as [`send`](Self::send).
     ///
     /// # Examples
@@ -211,14 +207,14 @@ impl<S: StreamSocket> FramedStream<S> {
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
     pub fn flush(&mut self) -> Result<()> {
-        self.flush_with("flush_frame", Wait::Forever)
+        self.flush_with(Wait::Forever)
     }
 
     /// Sends the rest of a part-sent frame, giving up `timeout` from now.
     ///
     /// # Errors
     ///
-    /// [`TimedOut`](ErrorKind::TimedOut) (what is still unsent stays kept); otherwise as
+    /// [`TimedOut`](ipc_core::ErrorKind::TimedOut) (what is still unsent stays kept); otherwise as
     /// [`send`](Self::send).
     ///
     /// # Examples
@@ -229,7 +225,7 @@ impl<S: StreamSocket> FramedStream<S> {
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
     pub fn flush_timeout(&mut self, timeout: Duration) -> Result<()> {
-        self.flush_with("flush_frame", Wait::timeout(timeout))
+        self.flush_with(Wait::timeout(timeout))
     }
 
     /// Receives the next frame's payload, waiting as long as it takes; `None` when the peer
@@ -237,11 +233,13 @@ impl<S: StreamSocket> FramedStream<S> {
     ///
     /// # Errors
     ///
-    /// - [`MessageTooLarge`](ErrorKind::MessageTooLarge): the header announces more than the
-    ///   limit.
-    /// - [`UnexpectedEof`](ErrorKind::UnexpectedEof): the peer closed (or died) inside a
-    ///   frame.
-    /// - [`PeerGone`](ErrorKind::PeerGone): the connection was reset.
+    /// - [`MessageTooLarge`](ipc_core::ErrorKind::MessageTooLarge): the header announces more
+    ///   than the limit.
+    /// - [`UnexpectedEof`](ipc_core::ErrorKind::UnexpectedEof): the peer closed (or died)
+    ///   inside a frame.
+    /// - [`CorruptSharedState`](ipc_core::ErrorKind::CorruptSharedState): one of those two
+    ///   happened before; the stream is out of step and must be closed.
+    /// - [`PeerGone`](ipc_core::ErrorKind::PeerGone): the connection was reset.
     ///
     /// # Examples
     ///
@@ -262,7 +260,7 @@ impl<S: StreamSocket> FramedStream<S> {
     ///
     /// # Errors
     ///
-    /// [`WouldBlock`](ErrorKind::WouldBlock) when the frame is not all here: what came is
+    /// [`WouldBlock`](ipc_core::ErrorKind::WouldBlock) when the frame is not all here: what came is
     /// kept, and the next receive goes on from there. Otherwise as
     /// [`receive`](Self::receive).
     ///
@@ -287,7 +285,7 @@ impl<S: StreamSocket> FramedStream<S> {
     ///
     /// # Errors
     ///
-    /// [`TimedOut`](ErrorKind::TimedOut) when it did not: what came is kept, as for
+    /// [`TimedOut`](ipc_core::ErrorKind::TimedOut) when it did not: what came is kept, as for
     /// [`try_receive`](Self::try_receive). Otherwise as [`receive`](Self::receive).
     ///
     /// # Examples
@@ -330,19 +328,23 @@ impl<S: StreamSocket> FramedStream<S> {
 
     /// The body of every send: finish an earlier frame, then this one.
     fn send_with(&mut self, operation: &'static str, payload: &[u8], wait: Wait) -> Result<()> {
-        self.flush_with(operation, wait)?;
-        let header =
-            encode_frame_header(payload.len(), self.max_frame_len, operation, self.object())?;
+        self.flush_with(wait)?;
+        let header = encode_frame_header(
+            payload.len(),
+            self.decoder.max_frame_len(),
+            operation,
+            self.object(),
+        )?;
         self.outgoing.clear();
         self.outgoing.extend_from_slice(&header);
         self.outgoing.extend_from_slice(payload);
         self.sent = 0;
-        self.flush_with(operation, wait)
+        self.flush_with(wait)
     }
 
     /// Sends what is left of the outgoing frame. A frame of which nothing went is dropped on
     /// error; one that is part-sent is kept.
-    fn flush_with(&mut self, operation: &'static str, wait: Wait) -> Result<()> {
+    fn flush_with(&mut self, wait: Wait) -> Result<()> {
         let total = self.outgoing.len();
         while self.sent < total {
             match self.stream.send_some(&self.outgoing[self.sent..], wait) {
@@ -352,13 +354,18 @@ impl<S: StreamSocket> FramedStream<S> {
                     return Err(err);
                 }
                 Err(err) => {
-                    let sent = self.sent;
-                    return Err(Error::new(err.kind(), operation)
-                        .with_object(self.object())
-                        .with_detail(format!(
-                            "{sent} of {total} frame bytes went before this error ({err}); the \
-                             rest goes out first on the next send or flush"
-                        )));
+                    // The error stays the socket's own (its errno is its source); the detail
+                    // adds where the frame stands.
+                    let note = format!(
+                        "{} of {total} frame bytes went before this error; the rest goes out \
+                         first on the next send or flush",
+                        self.sent
+                    );
+                    let detail = match err.detail() {
+                        Some(detail) => format!("{detail}; {note}"),
+                        None => note,
+                    };
+                    return Err(err.with_detail(detail));
                 }
             }
         }
@@ -368,61 +375,20 @@ impl<S: StreamSocket> FramedStream<S> {
     }
 
     /// The body of every receive: go on with the frame in progress until it is whole, the
-    /// peer closes between frames, or an error stops it (what came is kept).
+    /// peer closes between frames, or an error stops it (what came is kept, unless the stream
+    /// is out of step).
     fn receive_with(&mut self, operation: &'static str, wait: Wait) -> Result<Option<Vec<u8>>> {
-        if self.payload.is_none() {
-            while self.header_got < FRAME_HEADER_LEN {
-                let n = self
-                    .stream
-                    .receive_some(&mut self.header[self.header_got..], wait)?;
-                if n == 0 {
-                    let got = std::mem::take(&mut self.header_got);
-                    if got == 0 {
-                        return Ok(None);
-                    }
-                    return Err(self.truncated(
-                        operation,
-                        format!(
-                            "the peer closed {got} bytes into a {FRAME_HEADER_LEN}-byte frame \
-                             header"
-                        ),
-                    ));
-                }
-                self.header_got += n;
-            }
-            self.header_got = 0;
-            // Checked before anything is allocated for it.
-            let len =
-                decode_frame_header(self.header, self.max_frame_len, operation, self.object())?;
-            self.payload = Some(vec![0; len]);
-            self.payload_got = 0;
-        }
-        let Some(payload) = self.payload.as_mut() else {
-            return Err(Error::new(ErrorKind::Other, operation).with_object(self.object()));
-        };
-        while self.payload_got < payload.len() {
-            let n = self
-                .stream
-                .receive_some(&mut payload[self.payload_got..], wait)?;
-            if n == 0 {
-                let len = payload.len();
-                let got = std::mem::take(&mut self.payload_got);
-                self.payload = None;
-                return Err(self.truncated(
-                    operation,
-                    format!("the peer closed after {got} of {len} payload bytes"),
-                ));
-            }
-            self.payload_got += n;
-        }
-        self.payload_got = 0;
-        Ok(self.payload.take())
-    }
-
-    fn truncated(&self, operation: &'static str, detail: String) -> Error {
-        Error::new(ErrorKind::UnexpectedEof, operation)
-            .with_object(self.object())
-            .with_detail(detail)
+        let Self {
+            stream, decoder, ..
+        } = self;
+        let mut payload = Vec::new();
+        let whole = decoder.receive(
+            operation,
+            || object(stream),
+            &mut payload,
+            |buf| stream.receive_some(buf, wait),
+        )?;
+        Ok(whole.then_some(payload))
     }
 
     fn object(&self) -> ipc_core::Object {
@@ -478,8 +444,8 @@ impl<S: fmt::Debug> fmt::Debug for FramedStream<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FramedStream")
             .field("stream", &self.stream)
-            .field("max_frame_len", &self.max_frame_len)
-            .field("received_of_frame", &(self.header_got + self.payload_got))
+            .field("max_frame_len", &self.decoder.max_frame_len())
+            .field("received_of_frame", &self.decoder.received())
             .field("unsent", &self.unsent())
             .finish()
     }
@@ -489,6 +455,7 @@ impl<S: fmt::Debug> fmt::Debug for FramedStream<S> {
 mod tests {
     use super::*;
     use crate::UnixStream;
+    use ipc_core::{ErrorKind, FRAME_HEADER_LEN};
 
     #[test]
     fn a_framed_stream_is_send_and_sync_when_its_stream_is() {
@@ -538,5 +505,52 @@ mod tests {
         let (first, second) = reader.join().unwrap();
         assert_eq!(first.map(|p| p.len()), Some(big.len()));
         assert_eq!(second.as_deref(), Some(&b"next"[..]));
+    }
+
+    #[test]
+    fn a_refused_payload_is_never_read_as_frames() {
+        // The probe: a payload over the limit that starts with a header of its own.
+        let (a, b) = UnixStream::pair().unwrap();
+        a.send_all(&[12, 0, 0, 0, 3, 0, 0, 0, b'e', b'v', b'i', b'l', 0, 0, 0, 0])
+            .unwrap();
+        let mut sut = FramedStream::new(b).max_frame_len(8);
+        let err = sut.receive().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::MessageTooLarge, "{err}");
+        for _ in 0..2 {
+            let err = sut.try_receive().unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::CorruptSharedState, "{err}");
+        }
+    }
+
+    #[test]
+    fn a_peer_that_closed_inside_a_frame_is_never_a_clean_end_later() {
+        let (a, b) = UnixStream::pair().unwrap();
+        a.send_all(&[5, 0, 0, 0, b'h']).unwrap();
+        drop(a);
+        let mut sut = FramedStream::new(b);
+        let err = sut.receive().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::UnexpectedEof, "{err}");
+        assert_eq!(
+            err.detail(),
+            Some("the stream ended after 1 of 5 payload bytes")
+        );
+        let err = sut.receive().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::CorruptSharedState, "{err}");
+    }
+
+    #[test]
+    fn a_send_stopped_inside_a_frame_keeps_the_os_error_as_its_source() {
+        let (a, _b) = UnixStream::pair().unwrap();
+        let mut sut = FramedStream::new(a);
+        let err = sut.try_send(&vec![7_u8; 4 << 20]).unwrap_err();
+        assert!(sut.unsent() > 0, "part of the frame went");
+        assert_eq!(err.kind(), ErrorKind::WouldBlock, "{err}");
+        assert_eq!(err.raw_os_error(), Some(libc::EAGAIN), "{err}");
+        assert!(std::error::Error::source(&err).is_some(), "{err}");
+        assert!(
+            err.detail()
+                .is_some_and(|detail| detail.contains("frame bytes went before this error")),
+            "{err}"
+        );
     }
 }

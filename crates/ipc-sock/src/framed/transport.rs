@@ -9,7 +9,7 @@ use crate::{TcpStream, UnixStream};
 pub(crate) mod sealed {
     use super::{Result, Wait};
 
-    /// One send or receive in the form `wait` asks for, through the stream's own methods.
+    /// One send or receive in the form `wait` asks for, through the socket core's engine.
     pub trait Sealed: std::os::fd::AsFd {
         fn send_some(&self, buf: &[u8], wait: Wait) -> Result<usize>;
         fn receive_some(&self, buf: &mut [u8], wait: Wait) -> Result<usize>;
@@ -34,38 +34,48 @@ pub(crate) mod sealed {
 /// ```
 pub trait StreamSocket: sealed::Sealed {}
 
-macro_rules! stream_socket {
-    ($type:ty) => {
-        impl sealed::Sealed for $type {
-            fn send_some(&self, buf: &[u8], wait: Wait) -> Result<usize> {
-                match wait {
-                    Wait::NonBlocking => self.try_send(buf),
-                    Wait::Until(deadline) => match deadline.instant() {
-                        Some(deadline) => self.send_deadline(buf, deadline),
-                        None => self.send(buf),
-                    },
-                    _ => self.send(buf),
-                }
-            }
+/// The `Wait` goes straight to the core engine, with the operation names of the stream's own
+/// `send` and `receive`.
+impl sealed::Sealed for UnixStream {
+    fn send_some(&self, buf: &[u8], wait: Wait) -> Result<usize> {
+        self.socket().send("send", buf, wait)
+    }
 
-            fn receive_some(&self, buf: &mut [u8], wait: Wait) -> Result<usize> {
-                match wait {
-                    Wait::NonBlocking => self.try_receive(buf),
-                    Wait::Until(deadline) => match deadline.instant() {
-                        Some(deadline) => self.receive_deadline(buf, deadline),
-                        None => self.receive(buf),
-                    },
-                    _ => self.receive(buf),
-                }
-            }
-        }
-
-        impl StreamSocket for $type {}
-    };
+    fn receive_some(&self, buf: &mut [u8], wait: Wait) -> Result<usize> {
+        self.socket().receive("recv", buf, wait)
+    }
 }
 
-stream_socket!(UnixStream);
-stream_socket!(TcpStream);
+impl StreamSocket for UnixStream {}
+
+/// `TcpStream` keeps its core socket private to its module, so its public forms are chosen
+/// from the `Wait` here. Once it gives the crate its `Socket` (as `UnixStream::socket` does),
+/// this becomes the two lines above.
+impl sealed::Sealed for TcpStream {
+    fn send_some(&self, buf: &[u8], wait: Wait) -> Result<usize> {
+        match wait {
+            Wait::NonBlocking => self.try_send(buf),
+            Wait::Until(deadline) => match deadline.instant() {
+                Some(deadline) => self.send_deadline(buf, deadline),
+                None => self.send(buf),
+            },
+            _ => self.send(buf),
+        }
+    }
+
+    fn receive_some(&self, buf: &mut [u8], wait: Wait) -> Result<usize> {
+        match wait {
+            Wait::NonBlocking => self.try_receive(buf),
+            Wait::Until(deadline) => match deadline.instant() {
+                Some(deadline) => self.receive_deadline(buf, deadline),
+                None => self.receive(buf),
+            },
+            _ => self.receive(buf),
+        }
+    }
+}
+
+impl StreamSocket for TcpStream {}
 
 impl<T: sealed::Sealed + ?Sized> sealed::Sealed for &T {
     fn send_some(&self, buf: &[u8], wait: Wait) -> Result<usize> {

@@ -44,17 +44,21 @@ fn frames_of_every_size_round_trip_through_a_tcp_peer_process() {
     child.expect_success(PATIENCE);
 }
 
-/// In a child: sends a header announcing `len` bytes and waits to be killed.
+/// In a child: sends a header announcing `len` bytes, then a payload that starts with a
+/// forged frame of its own, and waits to be killed.
 fn announcer(ctx: &ChildContext) {
     let stream = connect(ctx);
     let len: u32 = ctx.arg("len").unwrap().parse().unwrap();
     stream.send_all(&len.to_le_bytes()).unwrap();
+    stream
+        .send_all(&[3, 0, 0, 0, b'e', b'v', b'i', b'l'])
+        .unwrap();
     ctx.report("announced");
     park_forever();
 }
 
 #[test]
-fn a_header_over_the_receivers_limit_is_refused_without_allocating_it() {
+fn a_header_over_the_receivers_limit_is_refused_and_its_payload_never_read_as_frames() {
     if let Some(ctx) = ChildContext::current() {
         announcer(&ctx);
         return;
@@ -70,6 +74,9 @@ fn a_header_over_the_receivers_limit_is_refused_without_allocating_it() {
     let err = sut.receive_timeout(PATIENCE).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::MessageTooLarge, "{err}");
     assert!(err.to_string().contains("4294967295"), "{err}");
+    // The refused payload's bytes are never read as a frame, whatever they look like.
+    let err = sut.receive_timeout(PATIENCE).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::CorruptSharedState, "{err}");
     child.kill();
 }
 
@@ -110,13 +117,14 @@ fn assert_half_frame_is_an_error<S: ipc_sock::StreamSocket>(
     assert_eq!(err.kind(), ErrorKind::UnexpectedEof, "{err}");
     assert_eq!(
         err.detail(),
-        Some("the peer closed after 50 of 100 payload bytes"),
+        Some("the stream ended after 50 of 100 payload bytes"),
         "{err}"
     );
+    let err = sut.receive_timeout(PATIENCE).unwrap_err();
     assert_eq!(
-        sut.receive_timeout(PATIENCE).unwrap(),
-        None,
-        "then end of input"
+        err.kind(),
+        ErrorKind::CorruptSharedState,
+        "never a clean end after a cut frame: {err}"
     );
 }
 

@@ -1,10 +1,5 @@
-//! The frame format shared by every byte stream of the workspace (a pipe, a FIFO, a Unix or
-//! TCP stream socket): a 4-byte little-endian payload length, then the payload.
-//!
-//! Only the header lives here, because only the header is the same everywhere: how the bytes
-//! are moved (buffered or not, resumable or not, which waits) belongs to each transport. The
-//! length is checked against the receiver's limit as the header is decoded, so no transport
-//! allocates what a peer merely claims.
+//! The frame header: the payload length as a little-endian `u32`, checked against a limit on
+//! both sides.
 
 use crate::{Error, ErrorKind, Object, Result};
 
@@ -67,7 +62,8 @@ pub fn encode_frame_header(
 /// # Errors
 ///
 /// [`ErrorKind::MessageTooLarge`] when the header announces more than `max`; the error names
-/// `operation` and `object`. The stream is then positioned inside that frame, and unusable.
+/// `operation` and `object`. The stream is then positioned inside that frame, and unusable
+/// ([`FrameDecoder`](crate::FrameDecoder) keeps it so).
 ///
 /// # Examples
 ///
@@ -95,7 +91,6 @@ pub fn decode_frame_header(
             ))),
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
