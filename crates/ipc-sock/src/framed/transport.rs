@@ -48,30 +48,14 @@ impl sealed::Sealed for UnixStream {
 
 impl StreamSocket for UnixStream {}
 
-/// `TcpStream` keeps its core socket private to its module, so its public forms are chosen
-/// from the `Wait` here. Once it gives the crate its `Socket` (as `UnixStream::socket` does),
-/// this becomes the two lines above.
+/// As for [`UnixStream`]: the `Wait` goes straight to the core engine.
 impl sealed::Sealed for TcpStream {
     fn send_some(&self, buf: &[u8], wait: Wait) -> Result<usize> {
-        match wait {
-            Wait::NonBlocking => self.try_send(buf),
-            Wait::Until(deadline) => match deadline.instant() {
-                Some(deadline) => self.send_deadline(buf, deadline),
-                None => self.send(buf),
-            },
-            _ => self.send(buf),
-        }
+        self.socket().send("send", buf, wait)
     }
 
     fn receive_some(&self, buf: &mut [u8], wait: Wait) -> Result<usize> {
-        match wait {
-            Wait::NonBlocking => self.try_receive(buf),
-            Wait::Until(deadline) => match deadline.instant() {
-                Some(deadline) => self.receive_deadline(buf, deadline),
-                None => self.receive(buf),
-            },
-            _ => self.receive(buf),
-        }
+        self.socket().receive("recv", buf, wait)
     }
 }
 

@@ -76,6 +76,11 @@ impl TcpStream {
         Self { socket }
     }
 
+    /// The core socket, for the crate's framing.
+    pub(crate) fn socket(&self) -> &Socket {
+        &self.socket
+    }
+
     /// Takes a descriptor that must be a TCP socket (inherited, or received from another
     /// process), checked with `SO_DOMAIN` and `SO_TYPE`.
     ///
