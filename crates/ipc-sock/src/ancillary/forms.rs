@@ -277,11 +277,15 @@ macro_rules! message_forms {
             ///   `max_fds` above [`MAX_FDS`](crate::MAX_FDS).
             /// - [`MessageTooLarge`](ipc_core::ErrorKind::MessageTooLarge): the message was
             ///   longer than `buf`, or carried more than `max_fds` descriptors.
-            /// - [`LimitReached`](ipc_core::ErrorKind::LimitReached) naming `RLIMIT_NOFILE`:
-            ///   the kernel could not install them all (this process is out of descriptors).
+            /// - [`LimitReached`](ipc_core::ErrorKind::LimitReached) naming `RLIMIT_NOFILE`,
+            ///   the likely knob: the kernel could not install every descriptor (this
+            ///   process's `RLIMIT_NOFILE`, the system file table, a security module, or
+            ///   `SO_PASSSEC`/`SO_PASSPIDFD` taking room; `recvmsg` does not say which).
             ///
             ///   In these cases the message is consumed and every descriptor that arrived
-            ///   with it is closed.
+            ///   with it is closed. A message too long for `buf` is discarded (the error
+            ///   names its real length); after a descriptor failure, the message's bytes are
+            ///   the first [`transferred`](ipc_core::Error::transferred) bytes of `buf`.
             /// - [`PeerGone`](ipc_core::ErrorKind::PeerGone) when the connection was reset.
             ///
             /// # Examples

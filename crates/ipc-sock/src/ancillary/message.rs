@@ -194,26 +194,38 @@ fn send_with(
 /// credentials, in the form `wait` asks for.
 ///
 /// A message whose control data did not all arrive is an error, never a message: every
-/// descriptor that did arrive is closed first. The kernel sets `MSG_CTRUNC` in two cases
-/// (`scm_detach_fds` in `net/core/scm.c`: it installs descriptors until the buffer's room or
-/// the first failure, then flags any not installed), told apart by how many arrived:
+/// descriptor that did arrive is closed first. The kernel sets `MSG_CTRUNC` when the control
+/// buffer had no room for everything, or when it could not install a descriptor
+/// (`scm_detach_fds` in `net/core/scm.c` installs descriptors until the room or the first
+/// failure runs out, then flags any not installed); the two are told apart by how many
+/// arrived:
 ///
-/// - fewer than `max_fds` while more were sent: installing one failed, which is the
-///   receiver's `RLIMIT_NOFILE` (`EMFILE`) or the system's `file-max` (`ENFILE`):
-///   `LimitReached`, naming `RLIMIT_NOFILE`;
+/// - fewer than `max_fds` while more were sent: the kernel could not install every
+///   descriptor. `recvmsg` does not say why: most likely the receiver's `RLIMIT_NOFILE`, but
+///   the system file table (`file-max`), a security module refusing one, or an
+///   `SO_PASSSEC`/`SO_PASSPIDFD` message taking room in the buffer do the same.
+///   `LimitReached`, naming `RLIMIT_NOFILE` as the likely knob, without an errno (none was
+///   reported);
 /// - `max_fds` or more: the sender sent more than `max_fds`: `MessageTooLarge`. (The
 ///   buffer's room for credentials can hold a few more descriptors when none come; those are
 ///   refused the same way, so `max_fds` is exact.)
 ///
-/// Either way the data bytes were consumed: they are in `buf`, and the error's detail says
-/// how many.
+/// Either way the data bytes were consumed: they are the first
+/// [`Error::transferred`] bytes of `buf` (on a stream they cannot be read again, so the
+/// caller takes them from there).
+///
+/// A datagram or packet longer than `buf` is `MessageTooLarge` too, naming its real length
+/// (the receive passes `MSG_TRUNC`, as the plain receive does); it is consumed and discarded
+/// with its descriptors.
+///
+/// A control buffer whose headers cannot be walked (which the kernel never writes) is
+/// `Other`, with every descriptor found closed, and the bytes consumed as above.
 ///
 /// # Errors
 ///
 /// - `InvalidArgument` before any call: `max_fds` above [`MAX_FDS`], or on a stream an
 ///   empty `buf` (the descriptors would come with a byte it has no room for).
-/// - `LimitReached`, `MessageTooLarge` as above; `MessageTooLarge` also for a datagram or
-///   packet longer than `buf` (`MSG_TRUNC`), whose descriptors are closed too.
+/// - `LimitReached`, `MessageTooLarge`, `Other` as above.
 /// - as the socket's plain receive otherwise.
 pub(crate) fn receive(
     socket: &Socket,
@@ -269,13 +281,38 @@ fn receive_with(
         ));
     }
     let mut control = vec![0; cmsg::space(UCRED_LEN) + cmsg::space(max_fds * 4)];
+    let capacity = buf.len();
+    // Datagrams and packets are received with MSG_TRUNC so that `bytes` is the message's real
+    // length; on a stream the flag would discard data instead.
+    let real_length = framing == Framing::Message;
     let (received, from) = socket.io(OPERATION, PollFlags::IN, wait, |fd, dont_wait| {
         if want_from {
             sys::recvmsg_from(fd, buf, &mut control, dont_wait)
         } else {
-            sys::recvmsg(fd, buf, &mut control, dont_wait).map(|received| (received, None))
+            sys::recvmsg(fd, buf, &mut control, real_length, dont_wait)
+                .map(|received| (received, None))
         }
     })?;
+    let bytes = received.bytes;
+    // What is in `buf`: all of a stream's bytes; a message's, or as much as fitted.
+    let stored = bytes.min(capacity);
+    let consumed = || {
+        format!(
+            "{stored} data bytes were consumed and are the buffer's first {stored} bytes \
+             (Error::transferred)"
+        )
+    };
+    if received.malformed {
+        return Err(refuse(
+            ErrorKind::Other,
+            format!(
+                "the kernel wrote a control message whose length cannot be walked; every \
+                 descriptor found before it was closed and {}",
+                consumed()
+            ),
+        )
+        .with_transferred(stored));
+    }
     let written = &control[..received.control_len];
     let credentials = cmsg::parse(written)
         .map_while(|item| item.ok())
@@ -284,41 +321,42 @@ fn receive_with(
         })
         .find_map(|message| Credentials::from_bytes(&written[message.data]));
     let arrived = received.fds.len();
-    let bytes = received.bytes;
     let control_cut = received.flags & libc::MSG_CTRUNC != 0;
     if control_cut || arrived > max_fds {
         drop(received.fds);
-        let consumed = format!("{bytes} data bytes were consumed (they are in the buffer)");
-        return Err(if control_cut && arrived < max_fds {
+        let err = if control_cut && arrived < max_fds {
+            // No errno says why an install failed: name the likely knob, not an errno.
+            let limit = Limit::for_descriptors(Errno::MFILE)
+                .unwrap_or_else(|| Limit::new("RLIMIT_NOFILE", LimitScope::PerProcess));
             refuse(
                 ErrorKind::LimitReached,
                 format!(
-                    "the kernel could install only {arrived} of the descriptors sent \
-                     (out of descriptors); those were closed and {consumed}"
+                    "the kernel could not install every descriptor sent, only {arrived} \
+                     (RLIMIT_NOFILE, the system file table, a security module, or \
+                     SO_PASSSEC/SO_PASSPIDFD taking room); those were closed and {}",
+                    consumed()
                 ),
             )
-            .with_limit(
-                Limit::for_descriptors(Errno::MFILE)
-                    .unwrap_or_else(|| Limit::new("RLIMIT_NOFILE", LimitScope::PerProcess)),
-            )
+            .with_limit(limit)
         } else {
             refuse(
                 ErrorKind::MessageTooLarge,
                 format!(
                     "the message carried more than max_fds = {max_fds} descriptors; every one \
-                     that arrived was closed and {consumed}"
+                     that arrived was closed and {}",
+                    consumed()
                 ),
             )
-        });
+        };
+        return Err(err.with_transferred(stored));
     }
-    if framing == Framing::Message && received.flags & libc::MSG_TRUNC != 0 {
+    if framing == Framing::Message && (received.flags & libc::MSG_TRUNC != 0 || bytes > capacity) {
         drop(received.fds);
         return Err(refuse(
             ErrorKind::MessageTooLarge,
             format!(
-                "the message was longer than the {}-byte buffer; it was discarded, with its \
-                 descriptors",
-                buf.len()
+                "a message of {bytes} bytes arrived for a buffer of {capacity} bytes; it was \
+                 consumed and discarded with its descriptors, not truncated"
             ),
         ));
     }

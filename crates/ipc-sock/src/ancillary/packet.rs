@@ -82,7 +82,7 @@ impl UnixDatagram {
     /// A datagram socket that [`connect`](Self::connect)ed has no recorded peer: Linux's
     /// `connect` on `SOCK_DGRAM` only sets a default destination, and `SO_PEERCRED` then
     /// reports pid 0 and uid and gid `-1`, which this call turns into an error rather than
-    /// credentials. (So there is no `peer_pidfd` here either: `SO_PEERPIDFD` is `ENODATA`.)
+    /// credentials. (The same holds for [`peer_pidfd`](Self::peer_pidfd).)
     /// Whoever sent a datagram is told per message instead: turn on
     /// [`set_pass_credentials`](Self::set_pass_credentials) and read
     /// [`ReceivedMessage::credentials`](crate::ReceivedMessage::credentials).
@@ -129,6 +129,66 @@ impl UnixDatagram {
             );
         }
         Ok(found)
+    }
+
+    /// A pidfd of the peer process (`SO_PEERPIDFD`, Linux 6.5), as
+    /// [`UnixStream::peer_pidfd`](crate::UnixStream::peer_pidfd), when the kernel recorded the
+    /// peer: only for a [`pair`](Self::pair), as for
+    /// [`peer_credentials`](Self::peer_credentials). Close-on-exec.
+    ///
+    /// # Errors
+    ///
+    /// - [`Unsupported`](ipc_core::ErrorKind::Unsupported): no peer recorded (`ENODATA`: not
+    ///   made by `pair`), or the kernel is older than Linux 6.5 (`ENOPROTOOPT`).
+    /// - [`PeerGone`](ipc_core::ErrorKind::PeerGone) (`ESRCH`): the peer process has exited
+    ///   and been reaped (kernels before 6.9 refuse those).
+    /// - [`LimitReached`](ipc_core::ErrorKind::LimitReached): no descriptor left.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_sock::{UnixAddress, UnixDatagram};
+    /// use ipc_core::ErrorKind;
+    ///
+    /// let (a, _b) = UnixDatagram::pair()?;
+    /// match a.peer_pidfd() {
+    ///     Ok(pidfd) => drop(pidfd),
+    ///     Err(err) if err.kind() == ErrorKind::Unsupported => {}
+    ///     Err(err) => return Err(err),
+    /// }
+    ///
+    /// let address = UnixAddress::abstract_name(ipc_core::unique_name("doc-dgram-pidfd"))?;
+    /// let _server = UnixDatagram::bind(&address)?;
+    /// let mut client = UnixDatagram::unbound()?;
+    /// client.connect(&address)?;
+    /// assert_eq!(client.peer_pidfd().unwrap_err().kind(), ErrorKind::Unsupported);
+    /// # Ok::<(), ipc_core::Error>(())
+    /// ```
+    ///
+    /// # References
+    ///
+    /// - [`socket(7)`](https://man7.org/linux/man-pages/man7/socket.7.html), `SO_PEERPIDFD`
+    /// - [`pidfd_open(2)`](https://man7.org/linux/man-pages/man2/pidfd_open.2.html)
+    #[doc(alias = "SO_PEERPIDFD")]
+    pub fn peer_pidfd(&self) -> Result<OwnedFd> {
+        credentials::peer_pidfd(self.socket()).map_err(|err| {
+            if err.raw_os_error() != Some(libc::ENODATA) {
+                return err;
+            }
+            // SO_PEERPIDFD reads the pid socketpair() recorded; a connected datagram socket
+            // has none, which is the same refusal as peer_credentials's.
+            Error::from_errno_as(
+                ErrorKind::Unsupported,
+                "getsockopt(SO_PEERPIDFD)",
+                self.socket().object().clone(),
+                rustix::io::Errno::NODATA,
+            )
+            .with_detail(
+                "a datagram socket records its peer only when made by socketpair \
+                 (UnixDatagram::pair); ask for each sender's credentials with \
+                 set_pass_credentials and receive_message",
+            )
+        })
     }
 }
 
@@ -203,6 +263,45 @@ mod tests {
     fn an_unbound_datagram_socket_has_no_peer_credentials() {
         let sut = UnixDatagram::unbound().unwrap();
         let err = sut.peer_credentials().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+    }
+
+    #[test]
+    fn a_message_too_large_for_the_buffer_names_its_real_length() {
+        let (dgram, dgram_peer) = UnixDatagram::pair().unwrap();
+        let (seq, seq_peer) = Seqpacket::pair().unwrap();
+        let stdin = std::io::stdin();
+        dgram
+            .send_with_fds(b"0123456789", &[stdin.as_fd()])
+            .unwrap();
+        seq.send_with_fds(b"0123456789", &[stdin.as_fd()]).unwrap();
+        for err in [
+            dgram_peer.receive_with_fds(&mut [0; 4], 1).unwrap_err(),
+            seq_peer.receive_with_fds(&mut [0; 4], 1).unwrap_err(),
+        ] {
+            assert_eq!(err.kind(), ErrorKind::MessageTooLarge, "{err}");
+            let detail = err.detail().unwrap();
+            assert!(detail.contains("a message of 10 bytes"), "{err}");
+            assert!(detail.contains("buffer of 4 bytes"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_datagram_pair_has_a_peer_pidfd_and_a_connected_datagram_socket_has_none() {
+        let (sut, _peer) = UnixDatagram::pair().unwrap();
+        match sut.peer_pidfd() {
+            Ok(pidfd) => {
+                let flags = rustix::io::fcntl_getfd(&pidfd).unwrap();
+                assert!(flags.contains(rustix::io::FdFlags::CLOEXEC));
+            }
+            Err(err) => assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}"),
+        }
+        let address =
+            crate::UnixAddress::abstract_name(ipc_core::unique_name("dgram-pidfd")).unwrap();
+        let _server = UnixDatagram::bind(&address).unwrap();
+        let mut sut = UnixDatagram::unbound().unwrap();
+        sut.connect(&address).unwrap();
+        let err = sut.peer_pidfd().unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
     }
 }

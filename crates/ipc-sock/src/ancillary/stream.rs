@@ -263,11 +263,15 @@ impl UnixStream {
     ///   `buf`, or `max_fds` above [`MAX_FDS`](crate::MAX_FDS).
     /// - [`MessageTooLarge`](ipc_core::ErrorKind::MessageTooLarge): more than `max_fds`
     ///   descriptors came with the data.
-    /// - [`LimitReached`](ipc_core::ErrorKind::LimitReached) naming `RLIMIT_NOFILE`: the
-    ///   kernel could not install them all (this process is out of descriptors).
+    /// - [`LimitReached`](ipc_core::ErrorKind::LimitReached) naming `RLIMIT_NOFILE`, the
+    ///   likely knob: the kernel could not install every descriptor (this process's
+    ///   `RLIMIT_NOFILE`, the system file table, a security module, or
+    ///   `SO_PASSSEC`/`SO_PASSPIDFD` taking room; `recvmsg` does not say which).
     ///
-    ///   In both cases every descriptor that arrived is closed; the data bytes were consumed
-    ///   and are in `buf` (the detail says how many), so a framed stream is out of step.
+    ///   In both cases every descriptor that arrived is closed, and the data bytes were
+    ///   consumed: they are the first
+    ///   [`transferred`](ipc_core::Error::transferred) bytes of `buf`, which cannot be read
+    ///   again, so take them from there.
     /// - [`PeerGone`](ipc_core::ErrorKind::PeerGone) when the connection was reset.
     ///
     /// # Examples
@@ -535,6 +539,22 @@ mod tests {
         let mut rest = [0; 8];
         let (len, fds) = peer.receive_with_fds(&mut rest, 1).unwrap();
         assert_eq!((&rest[..len], fds.len()), (&b"cdef"[..], 0));
+    }
+
+    #[test]
+    fn a_receive_refused_for_its_descriptors_says_how_many_bytes_it_left_in_the_buffer() {
+        let (sut, peer) = UnixStream::pair().unwrap();
+        let stdin = std::io::stdin();
+        sut.send_with_fds(b"two", &[stdin.as_fd(), stdin.as_fd()])
+            .unwrap();
+        sut.send_all(b"!").unwrap();
+        let mut buf = [0; 8];
+        let err = peer.receive_with_fds(&mut buf, 1).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::MessageTooLarge, "{err}");
+        let consumed = err.transferred().expect("the bytes consumed are counted");
+        assert_eq!(&buf[..consumed], b"two");
+        let (len, fds) = peer.receive_with_fds(&mut buf, 1).unwrap();
+        assert_eq!((&buf[..len], fds.len()), (&b"!"[..], 0));
     }
 
     #[test]

@@ -36,8 +36,21 @@ pub(crate) struct Received {
     pub(crate) control_len: usize,
     /// `msg_flags` on return (`MSG_CTRUNC`, `MSG_TRUNC`).
     pub(crate) flags: i32,
-    /// Every descriptor the kernel installed for `SCM_RIGHTS`, in order.
+    /// Every descriptor the kernel installed for `SCM_RIGHTS`, in order; empty when
+    /// `malformed`.
     pub(crate) fds: Vec<OwnedFd>,
+    /// Whether the control bytes held a header [`cmsg::parse`] could not walk past (see
+    /// [`adopt_descriptors`]).
+    pub(crate) malformed: bool,
+}
+
+/// The descriptors found in a control buffer by [`adopt_descriptors`].
+#[derive(Debug)]
+struct Adopted {
+    /// Every `SCM_RIGHTS` descriptor, in order.
+    fds: Vec<OwnedFd>,
+    /// Whether the walk stopped at a malformed header.
+    malformed: bool,
 }
 
 /// The errno of the call that just failed.
@@ -99,24 +112,27 @@ pub(crate) fn sendmsg_to(
     Ok(sent.unsigned_abs())
 }
 
-/// `recvmsg(fd, {buf, control}, MSG_CMSG_CLOEXEC [| MSG_DONTWAIT])`, adopting every descriptor
-/// the kernel installed.
+/// `recvmsg(fd, {buf, control}, MSG_CMSG_CLOEXEC [| MSG_TRUNC] [| MSG_DONTWAIT])`, adopting
+/// every descriptor the kernel installed ([`adopt_descriptors`]).
 ///
-/// The descriptors are found by walking the control bytes the kernel wrote with
-/// [`cmsg::parse`]; each `SCM_RIGHTS` number becomes an `OwnedFd` (so it is closed whatever the
-/// caller then decides), and any `SCM_PIDFD` (from an `SO_PASSPIDFD` someone set on the
-/// descriptor) is closed at once, since no caller asked for it.
+/// With `real_length` (for datagram and seqpacket sockets only: on a stream `MSG_TRUNC`
+/// would discard data) [`Received::bytes`] is the message's real length, larger than `buf`
+/// when it did not fit: "`MSG_TRUNC` ... UNIX datagram as well as sequenced-packet (since
+/// Linux 3.4) sockets: return the real length of the packet or datagram, even when it was
+/// longer than the passed buffer" (`recv(2)`).
 pub(crate) fn recvmsg(
     fd: BorrowedFd<'_>,
     buf: &mut [u8],
     control: &mut [u8],
+    real_length: bool,
     dont_wait: bool,
 ) -> Result<Received> {
-    recvmsg_with(fd, buf, control, None, dont_wait)
+    recvmsg_with(fd, buf, control, None, real_length, dont_wait)
 }
 
-/// As [`recvmsg`], also asking for the sender's address (`msg_name`): `None` when the sender
-/// is unnamed (it did not bind) or the kernel gave none.
+/// As [`recvmsg`] with `real_length` (it serves datagram sockets), also asking for the
+/// sender's address (`msg_name`): `None` when the sender is unnamed (it did not bind) or the
+/// kernel gave none.
 pub(crate) fn recvmsg_from(
     fd: BorrowedFd<'_>,
     buf: &mut [u8],
@@ -130,6 +146,7 @@ pub(crate) fn recvmsg_from(
         buf,
         control,
         Some((&mut name, &mut name_len)),
+        true,
         dont_wait,
     )?;
     let header = size_of::<libc::sa_family_t>() as libc::socklen_t;
@@ -159,6 +176,7 @@ fn recvmsg_with(
     buf: &mut [u8],
     control: &mut [u8],
     name: Option<(&mut libc::sockaddr_storage, &mut libc::socklen_t)>,
+    real_length: bool,
     dont_wait: bool,
 ) -> Result<Received> {
     let mut iov = libc::iovec {
@@ -177,7 +195,10 @@ fn recvmsg_with(
         msg.msg_name = (&raw mut **storage).cast();
         msg.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
     }
-    let flags = recv_flags(dont_wait).bits() as libc::c_int | libc::MSG_CMSG_CLOEXEC;
+    let mut flags = recv_flags(dont_wait).bits() as libc::c_int | libc::MSG_CMSG_CLOEXEC;
+    if real_length {
+        flags |= libc::MSG_TRUNC;
+    }
     // SAFETY: msg points at iov (over buf), control and (when given) the name storage, all
     // exclusively borrowed and alive until the call returns; the kernel writes at most
     // iov_len, msg_controllen and msg_namelen bytes.
@@ -195,9 +216,48 @@ fn recvmsg_with(
         reason = "msg_controllen is size_t on glibc but socklen_t on musl"
     )]
     let control_len = (msg.msg_controllen as usize).min(control.len());
-    let written = &control[..control_len];
+    // SAFETY: control[..control_len] holds exactly the control bytes the kernel wrote in the
+    // recvmsg just above, in this call, so every SCM_RIGHTS and SCM_PIDFD number in it was
+    // installed for us by that call and is owned by nothing else yet.
+    let adopted = unsafe { adopt_descriptors(&control[..control_len]) };
+    Ok(Received {
+        bytes: received.unsigned_abs(),
+        control_len,
+        flags: msg.msg_flags,
+        fds: adopted.fds,
+        malformed: adopted.malformed,
+    })
+}
+
+/// Takes ownership of every descriptor in the control bytes `written`: each `SCM_RIGHTS`
+/// number becomes an `OwnedFd` (so it is closed whatever the caller then decides), and any
+/// `SCM_PIDFD` (from an `SO_PASSPIDFD` someone set on the socket) is closed at once, since no
+/// caller asked for it.
+///
+/// The walk is [`cmsg::parse`]'s. A header it cannot walk past (a `cmsg_len` below the header
+/// or past the end) hides where any later message begins, so descriptors after it cannot be
+/// found, and guessing would risk closing numbers we do not own. The kernel never writes one
+/// (`put_cmsg` and `scm_detach_fds` in `net/core/scm.c` cut a message that does not fit to
+/// the room left, `cmsg_len` included, and set `MSG_CTRUNC`), so this is defence only: then
+/// every descriptor found before it is closed here and `malformed` is set, so that the
+/// receive becomes an error rather than a message missing some of its descriptors.
+///
+/// # Safety
+///
+/// `written` must be control bytes the kernel wrote in a `recvmsg` that has just returned in
+/// this process, and not yet adopted: every `SCM_RIGHTS` and `SCM_PIDFD` number in them is
+/// then an open descriptor that nothing else owns. Each is closed exactly once here or by its
+/// `OwnedFd`.
+unsafe fn adopt_descriptors(written: &[u8]) -> Adopted {
     let mut fds = Vec::new();
-    for message in cmsg::parse(written).map_while(|item| item.ok()) {
+    for item in cmsg::parse(written) {
+        let Ok(message) = item else {
+            drop(fds);
+            return Adopted {
+                fds: Vec::new(),
+                malformed: true,
+            };
+        };
         if message.level != libc::SOL_SOCKET {
             continue;
         }
@@ -210,22 +270,20 @@ fn recvmsg_with(
             if raw < 0 {
                 continue;
             }
-            // SAFETY: this number comes from the control bytes the kernel wrote in the
-            // recvmsg above, as SCM_RIGHTS (or SCM_PIDFD) data: the kernel has just installed
-            // it in this process for this call, and nothing else knows it, so we are its only
-            // owner; it is not -1 (checked above).
+            // SAFETY: by this fn's contract the number comes from control bytes the kernel
+            // just wrote, as SCM_RIGHTS (or SCM_PIDFD) data: it was installed in this process
+            // for that call and nothing else owns it, so we become its only owner; it is not
+            // negative (checked above).
             let owned = unsafe { OwnedFd::from_raw_fd(raw) };
             if is_rights {
                 fds.push(owned);
             }
         }
     }
-    Ok(Received {
-        bytes: received.unsigned_abs(),
-        control_len,
-        flags: msg.msg_flags,
+    Adopted {
         fds,
-    })
+        malformed: false,
+    }
 }
 
 /// `getsockopt(fd, SOL_SOCKET, SO_PEERCRED)`: the peer's pid, uid and gid at `connect` (or
@@ -286,4 +344,61 @@ pub(crate) fn set_pass_credentials(fd: BorrowedFd<'_>, on: bool) -> Result<()> {
 /// `getsockopt(fd, SOL_SOCKET, SO_PASSCRED)`.
 pub(crate) fn pass_credentials(fd: BorrowedFd<'_>) -> Result<bool> {
     rustix::net::sockopt::socket_passcred(fd)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::fd::IntoRawFd;
+
+    use super::*;
+    use crate::ancillary::cmsg::{Encoder, HEADER_LEN};
+
+    /// A pipe whose read end does not block: its write end's number, handed over raw, and
+    /// a probe that says whether that write end is still open anywhere.
+    fn pipe_probe() -> (RawFd, impl Fn() -> bool) {
+        let (reader, writer) = std::io::pipe().unwrap();
+        rustix::io::ioctl_fionbio(&reader, true).unwrap();
+        let probe = move || rustix::io::read(&reader, &mut [0; 1]) == Err(Errno::AGAIN);
+        (writer.into_raw_fd(), probe)
+    }
+
+    #[test]
+    fn a_malformed_header_closes_every_descriptor_found_before_it() {
+        let (raw, write_end_open) = pipe_probe();
+        let mut control = Encoder::new();
+        control.push(libc::SOL_SOCKET, libc::SCM_RIGHTS, &raw.to_ne_bytes());
+        let mut written = control.as_bytes().to_vec();
+        // A header whose cmsg_len is below the header's own size.
+        written.extend_from_slice(&2_usize.to_ne_bytes());
+        written.resize(written.len() + HEADER_LEN - size_of::<usize>(), 0);
+        assert!(write_end_open());
+        // SAFETY: `raw` was handed over by into_raw_fd above, so nothing else owns it, and
+        // the only descriptor number in `written` is that one: the buffer stands for what a
+        // recvmsg just installed.
+        let sut = unsafe { adopt_descriptors(&written) };
+        assert!(sut.malformed);
+        assert!(sut.fds.is_empty());
+        assert!(!write_end_open(), "the descriptor found was closed");
+    }
+
+    #[test]
+    fn well_formed_rights_are_adopted_in_order() {
+        let (first, first_open) = pipe_probe();
+        let (second, second_open) = pipe_probe();
+        let mut control = Encoder::new();
+        let numbers: Vec<u8> = [first, second]
+            .iter()
+            .flat_map(|fd| fd.to_ne_bytes())
+            .collect();
+        control.push(libc::SOL_SOCKET, libc::SCM_RIGHTS, &numbers);
+        // SAFETY: both numbers were handed over by into_raw_fd, so nothing else owns them,
+        // and they are the only descriptor numbers in the buffer.
+        let sut = unsafe { adopt_descriptors(control.as_bytes()) };
+        assert!(!sut.malformed);
+        let got: Vec<RawFd> = sut.fds.iter().map(AsRawFd::as_raw_fd).collect();
+        assert_eq!(got, [first, second]);
+        assert!(first_open() && second_open());
+        drop(sut);
+        assert!(!first_open() && !second_open());
+    }
 }

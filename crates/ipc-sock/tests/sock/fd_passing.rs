@@ -145,8 +145,9 @@ fn descriptors_in_flight_when_the_sender_is_killed_still_arrive_then_end_of_inpu
 const FLOOD: usize = 40;
 
 /// In a child: lowers `RLIMIT_NOFILE` to leave 3 descriptor numbers free, receives a
-/// message with [`FLOOD`] descriptors, and reports the error's kind and limit and whether any
-/// descriptor leaked.
+/// message with [`FLOOD`] descriptors, and reports the error's kind, limit and errno (none:
+/// `recvmsg` does not say why an install failed), whether any descriptor leaked, and the data
+/// the error says it left in the buffer.
 fn receiver_near_its_limit(ctx: &ChildContext) {
     let stream = socket_of(ctx);
     let open: Vec<u64> = std::fs::read_dir("/proc/self/fd")
@@ -179,9 +180,12 @@ fn receiver_near_its_limit(ctx: &ChildContext) {
         .receive_with_fds_timeout(&mut buf, FLOOD, PATIENCE)
         .unwrap_err();
     let knob = err.limit().map_or("none", |limit| limit.knob());
+    // The byte the descriptors rode on was consumed: the error says it is in the buffer.
+    let kept = String::from_utf8_lossy(&buf[..err.transferred().unwrap_or(0)]).into_owned();
     ctx.report(&format!(
-        "{:?} {knob} leaked {}",
+        "{:?} {knob} errno {:?} leaked {} kept {kept:?}",
         err.kind(),
+        err.raw_os_error(),
         open_descriptors() - baseline
     ));
 }
@@ -200,7 +204,10 @@ fn a_receiver_near_its_descriptor_limit_gets_an_error_not_a_message_and_leaks_no
     let null = std::fs::File::open("/dev/null").unwrap();
     let fds = vec![null.as_fd(); FLOOD];
     sut.send_with_fds(b"x", &fds).unwrap();
-    child.expect_report("LimitReached RLIMIT_NOFILE leaked 0", PATIENCE);
+    child.expect_report(
+        "LimitReached RLIMIT_NOFILE errno None leaked 0 kept \"x\"",
+        PATIENCE,
+    );
     child.expect_success(PATIENCE);
 }
 
