@@ -188,8 +188,8 @@ impl Socket {
     ///
     /// # Errors
     ///
-    /// As [`send`](Self::send); an error after some bytes went says how many in its detail,
-    /// and those bytes stay sent.
+    /// As [`send`](Self::send); an error after some bytes went says how many
+    /// ([`Error::transferred`]), and those bytes stay sent.
     pub(crate) fn send_all(&self, operation: &'static str, buf: &[u8], wait: Wait) -> Result<()> {
         let mut sent = 0;
         while sent < buf.len() {
@@ -197,7 +197,7 @@ impl Socket {
                 Ok(n) => sent += n,
                 Err(err) if sent == 0 => return Err(err),
                 Err(err) => {
-                    return Err(err.with_detail(format!(
+                    return Err(err.with_transferred(sent).with_detail(format!(
                         "{sent} of {} bytes were sent before this error",
                         buf.len()
                     )));
@@ -229,7 +229,8 @@ impl Socket {
     /// # Errors
     ///
     /// As [`receive`](Self::receive); [`ErrorKind::UnexpectedEof`] when the peer closed first.
-    /// An error after some bytes arrived says how many in its detail; they are in `buf`.
+    /// An error after some bytes arrived says how many ([`Error::transferred`]); they are
+    /// in `buf`.
     pub(crate) fn receive_exact(
         &self,
         operation: &'static str,
@@ -242,6 +243,7 @@ impl Socket {
                 Ok(0) => {
                     return Err(Error::new(ErrorKind::UnexpectedEof, operation)
                         .with_object(self.object.clone())
+                        .with_transferred(filled)
                         .with_detail(format!(
                             "the peer closed after {filled} of {} bytes",
                             buf.len()
@@ -250,7 +252,7 @@ impl Socket {
                 Ok(n) => filled += n,
                 Err(err) if filled == 0 => return Err(err),
                 Err(err) => {
-                    return Err(err.with_detail(format!(
+                    return Err(err.with_transferred(filled).with_detail(format!(
                         "{filled} of {} bytes arrived before this error",
                         buf.len()
                     )));

@@ -349,7 +349,7 @@ impl UnixStream {
     ///
     /// [`UnexpectedEof`](ipc_core::ErrorKind::UnexpectedEof) when the peer closed before `buf`
     /// was full; as [`receive`](Self::receive) otherwise. The bytes that did arrive are at the
-    /// start of `buf`, and the error's detail says how many.
+    /// start of `buf`, and [`Error::transferred`](ipc_core::Error::transferred) says how many.
     ///
     /// # Examples
     ///
