@@ -56,16 +56,19 @@
 //! ```
 #![doc(test(attr(deny(warnings))))]
 
+mod accept_forms;
 mod address;
 mod ancillary;
 mod connect;
 mod datagram;
+mod descriptor;
 mod framed;
 mod listener;
 mod message;
 mod seqpacket;
 mod socket;
 mod stream;
+mod stream_forms;
 mod sys;
 mod tcp;
 

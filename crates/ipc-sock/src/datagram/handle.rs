@@ -1,7 +1,7 @@
 //! The Unix datagram socket: binding, connecting, and what every descriptor type offers.
 
 use std::fmt;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
 use ipc_core::{Error, ErrorKind, Object, Result};
 use rustix::io::Errno;
@@ -397,17 +397,7 @@ impl UnixListenerBuilder {
     }
 }
 
-impl AsFd for UnixDatagram {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.socket.fd()
-    }
-}
-
-impl AsRawFd for UnixDatagram {
-    fn as_raw_fd(&self) -> RawFd {
-        self.socket.fd().as_raw_fd()
-    }
-}
+crate::descriptor::descriptor_access!(UnixDatagram);
 
 impl From<UnixDatagram> for OwnedFd {
     /// The descriptor. The path goes as on drop: a lock file this socket made is removed,
@@ -419,13 +409,7 @@ impl From<UnixDatagram> for OwnedFd {
     }
 }
 
-impl TryFrom<OwnedFd> for UnixDatagram {
-    type Error = Error;
-
-    fn try_from(fd: OwnedFd) -> Result<Self> {
-        Self::from_fd(fd)
-    }
-}
+crate::descriptor::try_from_fd!(UnixDatagram);
 
 impl fmt::Debug for UnixDatagram {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -1,8 +1,7 @@
 //! The listening socket and its accept calls.
 
 use std::fmt;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::time::{Duration, Instant};
+use std::os::fd::{AsRawFd, OwnedFd};
 
 use ipc_core::{Error, ErrorKind, Object, Result, Wait};
 use rustix::event::PollFlags;
@@ -187,28 +186,12 @@ impl UnixListener {
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
     pub fn from_fd(fd: OwnedFd) -> Result<Self> {
-        const OPERATION: &str = "unix_listener_from_fd";
-        let mut socket = Socket::checked(
+        let (socket, address) = adopt_listening(
             fd,
-            AddressFamily::UNIX,
             SocketType::STREAM,
             "a Unix stream socket",
-            OPERATION,
+            "unix_listener_from_fd",
         )?;
-        let listening =
-            sys::is_listening(socket.fd()).map_err(|errno| socket.error(OPERATION, errno))?;
-        if !listening {
-            return Err(Error::new(ErrorKind::InvalidArgument, OPERATION)
-                .with_object(socket.object().clone())
-                .with_detail("is a Unix stream socket that does not listen"));
-        }
-        socket.set_descriptor(Descriptor::NonBlocking, OPERATION)?;
-        let address = sys::local_name(socket.fd())
-            .ok()
-            .and_then(UnixAddress::from_raw);
-        if let Some(address) = &address {
-            socket.set_object(Object::from(address));
-        }
         Ok(Self {
             address,
             bound: None,
@@ -268,90 +251,6 @@ impl UnixListener {
         }
     }
 
-    /// Accepts a connection, waiting for one.
-    ///
-    /// # Errors
-    ///
-    /// [`LimitReached`](ErrorKind::LimitReached) when no descriptor is left (the connection
-    /// stays pending).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let address = ipc_sock::UnixAddress::abstract_name(ipc_core::unique_name("doc-accept"))?;
-    /// let listener = ipc_sock::UnixListener::bind(&address)?;
-    /// let _client = ipc_sock::UnixStream::connect(&address)?;
-    /// let _stream = listener.accept()?;
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    #[doc(alias = "accept4")]
-    pub fn accept(&self) -> Result<UnixStream> {
-        self.accept_with(Wait::Forever)
-    }
-
-    /// Accepts a connection if one is pending.
-    ///
-    /// # Errors
-    ///
-    /// [`WouldBlock`](ErrorKind::WouldBlock) when none is; as [`accept`](Self::accept)
-    /// otherwise.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let address = ipc_sock::UnixAddress::abstract_name(ipc_core::unique_name("doc-try"))?;
-    /// let listener = ipc_sock::UnixListener::bind(&address)?;
-    /// let err = listener.try_accept().unwrap_err();
-    /// assert_eq!(err.kind(), ipc_core::ErrorKind::WouldBlock);
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    pub fn try_accept(&self) -> Result<UnixStream> {
-        self.accept_with(Wait::NonBlocking)
-    }
-
-    /// Accepts a connection, waiting at most `timeout` for one.
-    ///
-    /// # Errors
-    ///
-    /// [`TimedOut`](ErrorKind::TimedOut) when none came; as [`accept`](Self::accept)
-    /// otherwise.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    ///
-    /// let address = ipc_sock::UnixAddress::abstract_name(ipc_core::unique_name("doc-timeout"))?;
-    /// let listener = ipc_sock::UnixListener::bind(&address)?;
-    /// let err = listener.accept_timeout(Duration::from_millis(10)).unwrap_err();
-    /// assert_eq!(err.kind(), ipc_core::ErrorKind::TimedOut);
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    pub fn accept_timeout(&self, timeout: Duration) -> Result<UnixStream> {
-        self.accept_with(Wait::timeout(timeout))
-    }
-
-    /// Accepts a connection, waiting until `deadline` at most.
-    ///
-    /// # Errors
-    ///
-    /// As [`accept_timeout`](Self::accept_timeout).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::{Duration, Instant};
-    ///
-    /// let address = ipc_sock::UnixAddress::abstract_name(ipc_core::unique_name("doc-deadline"))?;
-    /// let listener = ipc_sock::UnixListener::bind(&address)?;
-    /// let _client = ipc_sock::UnixStream::connect(&address)?;
-    /// let _stream = listener.accept_deadline(Instant::now() + Duration::from_secs(5))?;
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    pub fn accept_deadline(&self, deadline: Instant) -> Result<UnixStream> {
-        self.accept_with(Wait::deadline(deadline))
-    }
-
     /// The one accept, in the form `wait` asks for.
     fn accept_with(&self, wait: Wait) -> Result<UnixStream> {
         let fd = self
@@ -366,17 +265,47 @@ impl UnixListener {
     }
 }
 
-impl AsFd for UnixListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.socket.fd()
+/// Takes `fd` after checking that it is a listening Unix socket of type `kind` (`what` names
+/// it in the error), makes it non-blocking, and names it by its address when the kernel
+/// reports one: the `from_fd` of the stream and the seqpacket listener.
+pub(crate) fn adopt_listening(
+    fd: OwnedFd,
+    kind: SocketType,
+    what: &'static str,
+    operation: &'static str,
+) -> Result<(Socket, Option<UnixAddress>)> {
+    let mut socket = Socket::checked(fd, AddressFamily::UNIX, kind, what, operation)?;
+    let listening =
+        sys::is_listening(socket.fd()).map_err(|errno| socket.error(operation, errno))?;
+    if !listening {
+        return Err(Error::new(ErrorKind::InvalidArgument, operation)
+            .with_object(socket.object().clone())
+            .with_detail(format!("is {what} that does not listen")));
     }
+    socket.set_descriptor(Descriptor::NonBlocking, operation)?;
+    let address = sys::local_name(socket.fd())
+        .ok()
+        .and_then(UnixAddress::from_raw);
+    if let Some(address) = &address {
+        socket.set_object(Object::from(address));
+    }
+    Ok((socket, address))
 }
 
-impl AsRawFd for UnixListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.socket.fd().as_raw_fd()
-    }
-}
+crate::accept_forms::accept_forms!(
+    UnixListener => UnixStream,
+    note: [],
+    listener: [
+        "let address = ipc_sock::UnixAddress::abstract_name(ipc_core::unique_name(\"doc-accept\"))?;",
+        "let listener = ipc_sock::UnixListener::bind(&address)?;",
+    ],
+    connect: [
+        "let _client = ipc_sock::UnixStream::connect(&address)?;",
+    ],
+    ok: "# Ok::<(), ipc_core::Error>(())",
+);
+
+crate::descriptor::descriptor_access!(UnixListener);
 
 impl From<UnixListener> for OwnedFd {
     /// The listening descriptor (non-blocking). What happens to the path is what the drop

@@ -10,3 +10,4 @@ mod publish;
 pub(crate) use bind::{BoundPath, bind_listening, bind_socket};
 pub use builder::UnixListenerBuilder;
 pub use handle::UnixListener;
+pub(crate) use handle::adopt_listening;

@@ -1,7 +1,6 @@
 //! The connected seqpacket socket: connecting, and what every descriptor type offers.
 
-use std::fmt;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use ipc_core::{Error, Object, Result, Wait};
@@ -308,40 +307,7 @@ impl Seqpacket {
     }
 }
 
-impl AsFd for Seqpacket {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.socket.fd()
-    }
-}
-
-impl AsRawFd for Seqpacket {
-    fn as_raw_fd(&self) -> RawFd {
-        self.socket.fd().as_raw_fd()
-    }
-}
-
-impl From<Seqpacket> for OwnedFd {
-    fn from(seqpacket: Seqpacket) -> Self {
-        seqpacket.socket.into_fd()
-    }
-}
-
-impl TryFrom<OwnedFd> for Seqpacket {
-    type Error = Error;
-
-    fn try_from(fd: OwnedFd) -> Result<Self> {
-        Self::from_fd(fd)
-    }
-}
-
-impl fmt::Debug for Seqpacket {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Seqpacket")
-            .field("fd", &self.as_raw_fd())
-            .field("object", &self.socket.object().to_string())
-            .finish()
-    }
-}
+crate::descriptor::connected_descriptor!(Seqpacket);
 
 #[cfg(test)]
 mod tests {

@@ -2,16 +2,15 @@
 //! records instead of a stream.
 
 use std::fmt;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::time::{Duration, Instant};
+use std::os::fd::{AsRawFd, OwnedFd};
 
-use ipc_core::{Error, ErrorKind, Object, Result, Wait};
+use ipc_core::{Result, Wait};
 use rustix::event::PollFlags;
-use rustix::net::{AddressFamily, SocketType};
+use rustix::net::SocketType;
 
 use super::handle::Seqpacket;
 use crate::address::UnixAddress;
-use crate::listener::{BoundPath, UnixListenerBuilder, bind_listening};
+use crate::listener::{BoundPath, UnixListenerBuilder, adopt_listening, bind_listening};
 use crate::socket::{Descriptor, Socket};
 use crate::sys::socket as sys;
 
@@ -82,10 +81,10 @@ impl SeqpacketListener {
     /// # Errors
     ///
     /// As [`UnixListener::bind`](crate::UnixListener::bind):
-    /// [`AlreadyExists`](ErrorKind::AlreadyExists) when a live listener holds the path or
-    /// name, [`PermissionDenied`](ErrorKind::PermissionDenied),
-    /// [`NotFound`](ErrorKind::NotFound), [`WrongObjectType`](ErrorKind::WrongObjectType),
-    /// [`LimitReached`](ErrorKind::LimitReached).
+    /// [`AlreadyExists`](ipc_core::ErrorKind::AlreadyExists) when a live listener holds the path or
+    /// name, [`PermissionDenied`](ipc_core::ErrorKind::PermissionDenied),
+    /// [`NotFound`](ipc_core::ErrorKind::NotFound), [`WrongObjectType`](ipc_core::ErrorKind::WrongObjectType),
+    /// [`LimitReached`](ipc_core::ErrorKind::LimitReached).
     ///
     /// # Examples
     ///
@@ -106,7 +105,7 @@ impl SeqpacketListener {
     ///
     /// # Errors
     ///
-    /// [`InvalidArgument`](ErrorKind::InvalidArgument) when it is not one; the descriptor is
+    /// [`InvalidArgument`](ipc_core::ErrorKind::InvalidArgument) when it is not one; the descriptor is
     /// closed.
     ///
     /// # Examples
@@ -120,28 +119,12 @@ impl SeqpacketListener {
     /// # Ok::<(), ipc_core::Error>(())
     /// ```
     pub fn from_fd(fd: OwnedFd) -> Result<Self> {
-        const OPERATION: &str = "seqpacket_listener_from_fd";
-        let mut socket = Socket::checked(
+        let (socket, address) = adopt_listening(
             fd,
-            AddressFamily::UNIX,
             SocketType::SEQPACKET,
             "a Unix seqpacket socket",
-            OPERATION,
+            "seqpacket_listener_from_fd",
         )?;
-        let listening =
-            sys::is_listening(socket.fd()).map_err(|errno| socket.error(OPERATION, errno))?;
-        if !listening {
-            return Err(Error::new(ErrorKind::InvalidArgument, OPERATION)
-                .with_object(socket.object().clone())
-                .with_detail("is a Unix seqpacket socket that does not listen"));
-        }
-        socket.set_descriptor(Descriptor::NonBlocking, OPERATION)?;
-        let address = sys::local_name(socket.fd())
-            .ok()
-            .and_then(UnixAddress::from_raw);
-        if let Some(address) = &address {
-            socket.set_object(Object::from(address));
-        }
         Ok(Self {
             address,
             bound: None,
@@ -191,90 +174,6 @@ impl SeqpacketListener {
         }
     }
 
-    /// Accepts a connection, waiting for one.
-    ///
-    /// # Errors
-    ///
-    /// [`LimitReached`](ErrorKind::LimitReached) when no descriptor is left (the connection
-    /// stays pending).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use ipc_sock::{Seqpacket, SeqpacketListener, UnixAddress};
-    ///
-    /// let address = UnixAddress::abstract_name(ipc_core::unique_name("doc-sqaccept"))?;
-    /// let listener = SeqpacketListener::bind(&address)?;
-    /// let _client = Seqpacket::connect(&address)?;
-    /// let _server = listener.accept()?;
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    #[doc(alias = "accept4")]
-    pub fn accept(&self) -> Result<Seqpacket> {
-        self.accept_with(Wait::Forever)
-    }
-
-    /// Accepts a connection if one is pending.
-    ///
-    /// # Errors
-    ///
-    /// [`WouldBlock`](ErrorKind::WouldBlock) when none is; as [`accept`](Self::accept)
-    /// otherwise.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let address = ipc_sock::UnixAddress::abstract_name(ipc_core::unique_name("doc-sqtry"))?;
-    /// let listener = ipc_sock::SeqpacketListener::bind(&address)?;
-    /// assert!(listener.try_accept().unwrap_err().is_would_block());
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    pub fn try_accept(&self) -> Result<Seqpacket> {
-        self.accept_with(Wait::NonBlocking)
-    }
-
-    /// Accepts a connection, waiting at most `timeout` for one.
-    ///
-    /// # Errors
-    ///
-    /// [`TimedOut`](ErrorKind::TimedOut) when none came; as [`accept`](Self::accept)
-    /// otherwise.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let address = ipc_sock::UnixAddress::abstract_name(ipc_core::unique_name("doc-sqt"))?;
-    /// let listener = ipc_sock::SeqpacketListener::bind(&address)?;
-    /// let err = listener.accept_timeout(std::time::Duration::from_millis(10)).unwrap_err();
-    /// assert_eq!(err.kind(), ipc_core::ErrorKind::TimedOut);
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    pub fn accept_timeout(&self, timeout: Duration) -> Result<Seqpacket> {
-        self.accept_with(Wait::timeout(timeout))
-    }
-
-    /// Accepts a connection, waiting until `deadline` at most.
-    ///
-    /// # Errors
-    ///
-    /// As [`accept_timeout`](Self::accept_timeout).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::{Duration, Instant};
-    /// use ipc_sock::{Seqpacket, SeqpacketListener, UnixAddress};
-    ///
-    /// let address = UnixAddress::abstract_name(ipc_core::unique_name("doc-sqd"))?;
-    /// let listener = SeqpacketListener::bind(&address)?;
-    /// let _client = Seqpacket::connect(&address)?;
-    /// let _server = listener.accept_deadline(Instant::now() + Duration::from_secs(5))?;
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    pub fn accept_deadline(&self, deadline: Instant) -> Result<Seqpacket> {
-        self.accept_with(Wait::deadline(deadline))
-    }
-
     /// The one accept, in the form `wait` asks for.
     fn accept_with(&self, wait: Wait) -> Result<Seqpacket> {
         let fd = self
@@ -316,17 +215,20 @@ impl UnixListenerBuilder {
     }
 }
 
-impl AsFd for SeqpacketListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.socket.fd()
-    }
-}
+crate::accept_forms::accept_forms!(
+    SeqpacketListener => Seqpacket,
+    note: [],
+    listener: [
+        "let address = ipc_sock::UnixAddress::abstract_name(ipc_core::unique_name(\"doc-sqaccept\"))?;",
+        "let listener = ipc_sock::SeqpacketListener::bind(&address)?;",
+    ],
+    connect: [
+        "let _client = ipc_sock::Seqpacket::connect(&address)?;",
+    ],
+    ok: "# Ok::<(), ipc_core::Error>(())",
+);
 
-impl AsRawFd for SeqpacketListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.socket.fd().as_raw_fd()
-    }
-}
+crate::descriptor::descriptor_access!(SeqpacketListener);
 
 impl From<SeqpacketListener> for OwnedFd {
     /// The listening descriptor (non-blocking). The path goes as on drop: the lock file is
@@ -339,13 +241,7 @@ impl From<SeqpacketListener> for OwnedFd {
     }
 }
 
-impl TryFrom<OwnedFd> for SeqpacketListener {
-    type Error = Error;
-
-    fn try_from(fd: OwnedFd) -> Result<Self> {
-        Self::from_fd(fd)
-    }
-}
+crate::descriptor::try_from_fd!(SeqpacketListener);
 
 impl fmt::Debug for SeqpacketListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -359,6 +255,8 @@ impl fmt::Debug for SeqpacketListener {
 
 #[cfg(test)]
 mod tests {
+    use ipc_core::ErrorKind;
+
     use super::*;
 
     #[test]

@@ -2,8 +2,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::time::{Duration, Instant};
+use std::os::fd::{AsRawFd, OwnedFd};
 
 use ipc_core::{Error, ErrorKind, Result, Wait};
 use rustix::event::PollFlags;
@@ -190,92 +189,6 @@ impl TcpListener {
             .map_err(|errno| self.socket.error("getsockopt SO_REUSEADDR", errno))
     }
 
-    /// Accepts a connection, waiting for one. A connection that failed before it was
-    /// accepted (`ECONNABORTED`, or a network error `accept(2)` passes on from it, such as
-    /// `ENETUNREACH`) is skipped, and the wait goes on for the next.
-    ///
-    /// # Errors
-    ///
-    /// [`LimitReached`](ErrorKind::LimitReached) when no descriptor is left (the connection
-    /// stays pending).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use ipc_sock::{TcpListener, TcpStream};
-    ///
-    /// let listener = TcpListener::bind(&"127.0.0.1:0".parse()?)?;
-    /// let client = TcpStream::connect(&listener.local_address())?;
-    /// let accepted = listener.accept()?;
-    /// assert_eq!(accepted.peer_address()?, client.local_address()?);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[doc(alias = "accept4")]
-    pub fn accept(&self) -> Result<TcpStream> {
-        self.accept_with(Wait::Forever)
-    }
-
-    /// Accepts a connection if one is pending.
-    ///
-    /// # Errors
-    ///
-    /// [`WouldBlock`](ErrorKind::WouldBlock) when none is; as [`accept`](Self::accept)
-    /// otherwise.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let listener = ipc_sock::TcpListener::bind(&"127.0.0.1:0".parse()?)?;
-    /// let err = listener.try_accept().unwrap_err();
-    /// assert_eq!(err.kind(), ipc_core::ErrorKind::WouldBlock);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn try_accept(&self) -> Result<TcpStream> {
-        self.accept_with(Wait::NonBlocking)
-    }
-
-    /// Accepts a connection, waiting at most `timeout` for one.
-    ///
-    /// # Errors
-    ///
-    /// [`TimedOut`](ErrorKind::TimedOut) when none came; as [`accept`](Self::accept)
-    /// otherwise.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    ///
-    /// let listener = ipc_sock::TcpListener::bind(&"127.0.0.1:0".parse()?)?;
-    /// let err = listener.accept_timeout(Duration::from_millis(10)).unwrap_err();
-    /// assert_eq!(err.kind(), ipc_core::ErrorKind::TimedOut);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn accept_timeout(&self, timeout: Duration) -> Result<TcpStream> {
-        self.accept_with(Wait::timeout(timeout))
-    }
-
-    /// Accepts a connection, waiting until `deadline` at most.
-    ///
-    /// # Errors
-    ///
-    /// As [`accept_timeout`](Self::accept_timeout).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::{Duration, Instant};
-    /// use ipc_sock::{TcpListener, TcpStream};
-    ///
-    /// let listener = TcpListener::bind(&"127.0.0.1:0".parse()?)?;
-    /// let _client = TcpStream::connect(&listener.local_address())?;
-    /// let _stream = listener.accept_deadline(Instant::now() + Duration::from_secs(5))?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn accept_deadline(&self, deadline: Instant) -> Result<TcpStream> {
-        self.accept_with(Wait::deadline(deadline))
-    }
-
     /// The one accept, in the form `wait` asks for. The accepted stream's errors name its
     /// peer's address (the listener's when the kernel reports none).
     fn accept_with(&self, wait: Wait) -> Result<TcpStream> {
@@ -321,17 +234,23 @@ fn pending_network_error(errno: Errno) -> bool {
     )
 }
 
-impl AsFd for TcpListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.socket.fd()
-    }
-}
+crate::accept_forms::accept_forms!(
+    TcpListener => TcpStream,
+    note: [
+        "A connection that failed before it was accepted (`ECONNABORTED`, or a network error",
+        "`accept(2)` passes on from it, such as `ENETUNREACH`) is skipped, and the wait goes on",
+        "for the next.",
+    ],
+    listener: [
+        "let listener = ipc_sock::TcpListener::bind(&\"127.0.0.1:0\".parse()?)?;",
+    ],
+    connect: [
+        "let _client = ipc_sock::TcpStream::connect(&listener.local_address())?;",
+    ],
+    ok: "# Ok::<(), Box<dyn std::error::Error>>(())",
+);
 
-impl AsRawFd for TcpListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.socket.fd().as_raw_fd()
-    }
-}
+crate::descriptor::descriptor_access!(TcpListener);
 
 impl From<TcpListener> for OwnedFd {
     /// The listening descriptor (non-blocking).
@@ -340,13 +259,7 @@ impl From<TcpListener> for OwnedFd {
     }
 }
 
-impl TryFrom<OwnedFd> for TcpListener {
-    type Error = Error;
-
-    fn try_from(fd: OwnedFd) -> Result<Self> {
-        Self::from_fd(fd)
-    }
-}
+crate::descriptor::try_from_fd!(TcpListener);
 
 impl fmt::Debug for TcpListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

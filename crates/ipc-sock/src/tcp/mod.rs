@@ -1,7 +1,6 @@
 //! TCP stream sockets, with the names and forms of the Unix stream sockets.
 
 mod connect;
-mod io;
 mod listener;
 mod stream;
 

@@ -1,9 +1,7 @@
 //! A connected TCP stream socket: the type, its addresses and options.
 
-use std::fmt;
-use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, OwnedFd};
 
 use ipc_core::{Error, ErrorKind, Object, Result};
 use rustix::net::{AddressFamily, SocketAddrAny, SocketType};
@@ -154,29 +152,6 @@ impl TcpStream {
             .map_err(|errno| self.socket.error("getsockopt TCP_NODELAY", errno))
     }
 
-    /// Shuts down reading, writing or both (`shutdown(2)`): after `Write`, the peer receives
-    /// end of input (a FIN) once it has read what was sent.
-    ///
-    /// # Errors
-    ///
-    /// [`PeerGone`](ErrorKind::PeerGone) (`ENOTCONN`) when not connected.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use ipc_sock::{TcpListener, TcpStream};
-    ///
-    /// let listener = TcpListener::bind(&"127.0.0.1:0".parse()?)?;
-    /// let client = TcpStream::connect(&listener.local_address())?;
-    /// let server = listener.accept()?;
-    /// client.shutdown(std::net::Shutdown::Write)?;
-    /// assert_eq!(server.receive(&mut [0; 1])?, 0);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn shutdown(&self, how: std::net::Shutdown) -> Result<()> {
-        self.socket.shutdown("shutdown", how)
-    }
-
     /// The address of the peer (`getpeername`).
     ///
     /// # Errors
@@ -274,72 +249,18 @@ pub(super) fn inet_address(
     })
 }
 
-impl io::Read for &TcpStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        Ok(self.receive(buf)?)
-    }
-}
-
-impl io::Read for TcpStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        Ok(self.receive(buf)?)
-    }
-}
-
-impl io::Write for &TcpStream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        Ok(self.send(buf)?)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl io::Write for TcpStream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        Ok(self.send(buf)?)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl AsFd for TcpStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.socket.fd()
-    }
-}
-
-impl AsRawFd for TcpStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.socket.fd().as_raw_fd()
-    }
-}
-
-impl From<TcpStream> for OwnedFd {
-    fn from(stream: TcpStream) -> Self {
-        stream.socket.into_fd()
-    }
-}
-
-impl TryFrom<OwnedFd> for TcpStream {
-    type Error = Error;
-
-    fn try_from(fd: OwnedFd) -> Result<Self> {
-        Self::from_fd(fd)
-    }
-}
-
-impl fmt::Debug for TcpStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TcpStream")
-            .field("fd", &self.as_raw_fd())
-            .field("object", &self.socket.object().to_string())
-            .finish()
-    }
-}
+crate::stream_forms::stream_forms!(
+    TcpStream,
+    setup: [
+        "use ipc_sock::{TcpListener, TcpStream};",
+        "",
+        "let listener = TcpListener::bind(&\"127.0.0.1:0\".parse()?)?;",
+        "let a = TcpStream::connect(&listener.local_address())?;",
+        "let b = listener.accept()?;",
+    ],
+    ok: "# Ok::<(), Box<dyn std::error::Error>>(())",
+);
+crate::descriptor::connected_descriptor!(TcpStream);
 
 #[cfg(test)]
 mod tests {
