@@ -8,8 +8,9 @@
 //! `MSG_DONTWAIT`. Nothing about waiting, `EINTR`, `EAGAIN` or error building is written twice.
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::time::Duration;
 
-use ipc_core::{Error, ErrorKind, Object, Result, Wait, wait_ready};
+use ipc_core::{Backoff, Deadline, Error, ErrorKind, Object, Result, Wait, wait_ready};
 use rustix::event::PollFlags;
 use rustix::io::Errno;
 use rustix::net::{AddressFamily, SocketType};
@@ -147,6 +148,16 @@ impl Socket {
     ///   the data) in between.
     /// - [`Wait::NonBlocking`]: the call without waiting, once (`WouldBlock`).
     ///
+    /// `poll` and the call can disagree: a Unix datagram socket shut down for reading is
+    /// readable to `poll`, yet a `MSG_DONTWAIT` receive fails with `EAGAIN` (only a blocking
+    /// one returns `0`). So after a wake-up whose call still would block, the loop pauses
+    /// ([`Backoff`], from [`SPURIOUS_FIRST`] doubling to [`SPURIOUS_LONGEST`], never past the
+    /// deadline) before it polls again: such a state costs a few wake-ups, not a busy spin
+    /// until the deadline, and a bounded form then ends `TimedOut`, as nothing arrived. The
+    /// cost is that a wake-up lost to another process (which took the data or the connection
+    /// first) is followed by a pause. A wake-up whose call succeeds stays one `poll` and one
+    /// call.
+    ///
     /// # Errors
     ///
     /// The error of the call through [`socket_error`]; `WouldBlock` for a `try_` form that
@@ -162,16 +173,11 @@ impl Socket {
         let result = match (wait, self.descriptor) {
             (Wait::Forever, Descriptor::Blocking) => wait.retry(|_| attempt(fd, false)),
             (Wait::NonBlocking, _) => wait.retry(|_| attempt(fd, true)),
-            _ => loop {
-                match attempt(fd, true) {
-                    Err(Errno::AGAIN) => match wait_ready(fd, events, wait) {
-                        Ok(_) => {}
-                        Err(errno) => break Err(errno),
-                    },
-                    Err(Errno::INTR) => {}
-                    done => break done,
-                }
-            },
+            (Wait::Until(deadline), _) => wait_then_attempt(fd, events, wait, deadline, attempt),
+            (Wait::Forever, Descriptor::NonBlocking) => {
+                let never = Deadline::after(Duration::MAX);
+                wait_then_attempt(fd, events, wait, never, attempt)
+            }
         };
         result.map_err(|errno| self.error(operation, errno))
     }
@@ -273,6 +279,41 @@ impl Socket {
     }
 }
 
+/// The first pause after a wake-up whose call still would block ([`Socket::io`]).
+const SPURIOUS_FIRST: Duration = Duration::from_micros(50);
+
+/// The longest pause between such wake-ups: how late a state in which `poll` and the call
+/// disagree notices a change.
+const SPURIOUS_LONGEST: Duration = Duration::from_millis(1);
+
+/// The waiting loop of [`Socket::io`]: the call without waiting, then on `EAGAIN` a `poll`
+/// for `events` as `wait` allows, and again; a wake-up whose call still gets `EAGAIN` is
+/// followed by a growing pause, ending at `deadline` with `ETIMEDOUT`.
+fn wait_then_attempt<T>(
+    fd: BorrowedFd<'_>,
+    events: PollFlags,
+    wait: Wait,
+    deadline: Deadline,
+    mut attempt: impl FnMut(BorrowedFd<'_>, bool) -> rustix::io::Result<T>,
+) -> rustix::io::Result<T> {
+    let mut woken = false;
+    let mut backoff = Backoff::new(SPURIOUS_FIRST, SPURIOUS_LONGEST, deadline);
+    loop {
+        match attempt(fd, true) {
+            Err(Errno::AGAIN) => {
+                // poll said ready, yet the call would block: pause before polling again.
+                if woken && !backoff.pause() {
+                    return Err(Errno::TIMEDOUT);
+                }
+                wait_ready(fd, events, wait)?;
+                woken = true;
+            }
+            Err(Errno::INTR) => {}
+            done => return done,
+        }
+    }
+}
+
 /// The error of a socket call: [`Error::from_errno`]'s table, with what sockets add.
 ///
 /// | errno | kind | why |
@@ -333,6 +374,63 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::TimedOut);
         assert!(start.elapsed() >= timeout);
+    }
+
+    /// The CPU time this thread has used (`CLOCK_THREAD_CPUTIME_ID`).
+    fn thread_cpu_time() -> Duration {
+        let now = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+        Duration::new(
+            u64::try_from(now.tv_sec).unwrap(),
+            u32::try_from(now.tv_nsec).unwrap(),
+        )
+    }
+
+    /// A datagram socket shut down for reading is readable to poll(2) while a MSG_DONTWAIT
+    /// recv still fails with EAGAIN (only a blocking one returns 0). Nothing arrived, so the
+    /// bounded receive ends `TimedOut`; and it waits with pauses, not a busy spin, so the
+    /// thread's CPU time stays a fraction of the time waited (a spin detector: a spinning
+    /// loop uses about all of it, whatever the machine's speed).
+    #[test]
+    fn a_receive_that_poll_and_the_call_disagree_on_times_out_without_spinning() {
+        let (a, _b) = sys::socketpair(AddressFamily::UNIX, SocketType::DGRAM).unwrap();
+        let sut = Socket::new(a, Object::Name("a".into()), Descriptor::Blocking);
+        sut.shutdown("shutdown", std::net::Shutdown::Read).unwrap();
+        let ready = wait_ready(sut.fd(), PollFlags::IN, Wait::NonBlocking).unwrap();
+        assert!(ready.contains(PollFlags::IN), "poll reports readable");
+        let mut buf = [0; 8];
+        let err = sut
+            .receive("recv", &mut buf, Wait::NonBlocking)
+            .unwrap_err();
+        assert_eq!(
+            err.kind(),
+            ErrorKind::WouldBlock,
+            "yet the call would block"
+        );
+
+        // On a thread of its own, so that a loop that never ends fails the test instead of
+        // hanging it.
+        let timeout = Duration::from_millis(100);
+        let (done, result) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let cpu_before = thread_cpu_time();
+            let start = Instant::now();
+            let got = sut.receive("recv", &mut buf, Wait::timeout(timeout));
+            let waited = start.elapsed();
+            let _ = done.send((
+                got.map_err(|err| err.kind()),
+                waited,
+                thread_cpu_time() - cpu_before,
+            ));
+        });
+        let (got, waited, cpu) = result
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the bounded receive never returned");
+        assert_eq!(got, Err(ErrorKind::TimedOut));
+        assert!(waited >= timeout);
+        assert!(
+            cpu < waited / 2,
+            "used {cpu:?} of CPU in {waited:?}: the wait spins"
+        );
     }
 
     #[test]

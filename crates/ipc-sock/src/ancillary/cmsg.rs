@@ -10,6 +10,8 @@
 
 use std::ops::Range;
 
+use super::credentials::UCRED_LEN;
+
 /// `sizeof(size_t)`: the width of `cmsg_len` and the alignment of every message.
 const ALIGN: usize = size_of::<usize>();
 
@@ -23,16 +25,101 @@ const _: () = assert!(std::mem::offset_of!(libc::cmsghdr, cmsg_level) == ALIGN);
 const _: () = assert!(std::mem::offset_of!(libc::cmsghdr, cmsg_type) == ALIGN + 4);
 
 /// `CMSG_ALIGN(len)`; `None` on overflow.
-fn align(len: usize) -> Option<usize> {
-    len.checked_add(ALIGN - 1).map(|len| len & !(ALIGN - 1))
+const fn align(len: usize) -> Option<usize> {
+    match len.checked_add(ALIGN - 1) {
+        Some(len) => Some(len & !(ALIGN - 1)),
+        None => None,
+    }
 }
 
 /// `CMSG_SPACE(data_len)`: the room one message with `data_len` bytes of data takes,
 /// padding included; saturates (a request that large fails later as too large).
-pub(crate) fn space(data_len: usize) -> usize {
-    align(data_len)
-        .and_then(|data| data.checked_add(HEADER_LEN))
-        .unwrap_or(usize::MAX)
+pub(crate) const fn space(data_len: usize) -> usize {
+    match align(data_len) {
+        Some(data) => match data.checked_add(HEADER_LEN) {
+            Some(space) => space,
+            None => usize::MAX,
+        },
+        None => usize::MAX,
+    }
+}
+
+/// How many descriptors a control buffer holds without a heap allocation, next to one
+/// `SCM_CREDENTIALS` message.
+pub(crate) const INLINE_FDS: usize = 16;
+
+/// The room of a control buffer kept on the stack: one `SCM_CREDENTIALS` message and one
+/// `SCM_RIGHTS` message of [`INLINE_FDS`] descriptors (112 bytes on a 64-bit target).
+pub(crate) const INLINE_LEN: usize =
+    space(UCRED_LEN) + space(INLINE_FDS * size_of::<std::os::fd::RawFd>());
+
+/// Zeroed control bytes, on the stack up to [`INLINE_LEN`] and on the heap only beyond: the
+/// one buffer of a send's encoder and of a receive's `msg_control`, so the common message
+/// (a few descriptors, perhaps credentials) costs no allocation.
+///
+/// Nothing reads it through a `cmsghdr` pointer (the kernel copies it, [`parse`] reads
+/// bytes), so it needs no alignment.
+#[derive(Debug)]
+pub(crate) struct ControlBuffer {
+    /// The bytes while they fit; zero past `len`.
+    inline: [u8; INLINE_LEN],
+    /// The bytes once they do not fit (then all of them); empty, and unallocated, before.
+    heap: Vec<u8>,
+    /// How many bytes are in use.
+    len: usize,
+}
+
+impl ControlBuffer {
+    /// An empty buffer (no allocation).
+    pub(crate) const fn new() -> Self {
+        Self {
+            inline: [0; INLINE_LEN],
+            heap: Vec::new(),
+            len: 0,
+        }
+    }
+
+    /// `len` zero bytes, inline when they fit.
+    pub(crate) fn zeroed(len: usize) -> Self {
+        let mut buffer = Self::new();
+        buffer.extend(len);
+        buffer
+    }
+
+    /// Appends `more` zero bytes and returns them, moving everything to the heap once they
+    /// no longer fit inline.
+    pub(crate) fn extend(&mut self, more: usize) -> &mut [u8] {
+        let start = self.len;
+        let end = start.saturating_add(more);
+        self.len = end;
+        if self.heap.is_empty() && end <= INLINE_LEN {
+            return &mut self.inline[start..end];
+        }
+        if self.heap.is_empty() {
+            self.heap.reserve_exact(end);
+            self.heap.extend_from_slice(&self.inline[..start]);
+        }
+        self.heap.resize(end, 0);
+        &mut self.heap[start..end]
+    }
+
+    /// The bytes in use.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        if self.heap.is_empty() {
+            &self.inline[..self.len]
+        } else {
+            &self.heap
+        }
+    }
+
+    /// The bytes in use, to be written (`recvmsg`).
+    pub(crate) fn as_mut_bytes(&mut self) -> &mut [u8] {
+        if self.heap.is_empty() {
+            &mut self.inline[..self.len]
+        } else {
+            &mut self.heap
+        }
+    }
 }
 
 /// One control message found by [`parse`]: its level, type and where its data lies in the
@@ -116,33 +203,44 @@ impl Iterator for Parser<'_> {
     }
 }
 
-/// Builds a control buffer for `sendmsg`: each message with its header and padding.
-#[derive(Debug, Default)]
+/// Builds a control buffer for `sendmsg`, in place: each message with its header and
+/// padding, in a [`ControlBuffer`] (so on the stack for the common message).
+#[derive(Debug)]
 pub(crate) struct Encoder {
-    buf: Vec<u8>,
+    buf: ControlBuffer,
 }
 
 impl Encoder {
     /// An empty control buffer.
-    pub(crate) fn new() -> Self {
-        Self::default()
+    pub(crate) const fn new() -> Self {
+        Self {
+            buf: ControlBuffer::new(),
+        }
     }
 
     /// Appends one message of `level` and `kind` whose data is `data`, padded to the
     /// alignment (`CMSG_SPACE`), with `cmsg_len` = `CMSG_LEN(data.len())`.
     pub(crate) fn push(&mut self, level: i32, kind: i32, data: &[u8]) {
-        let len = HEADER_LEN + data.len();
-        self.buf.extend_from_slice(&len.to_ne_bytes());
-        self.buf.extend_from_slice(&level.to_ne_bytes());
-        self.buf.extend_from_slice(&kind.to_ne_bytes());
-        self.buf.extend_from_slice(data);
-        let padded = space(data.len()) - HEADER_LEN;
-        self.buf.resize(self.buf.len() + padded - data.len(), 0);
+        self.push_with(level, kind, data.len())
+            .copy_from_slice(data);
+    }
+
+    /// Appends the header of one message of `level` and `kind` with `data_len` bytes of
+    /// data, and its zeroed padding, and returns the data bytes for the caller to fill (so
+    /// the data is written where it goes, never gathered first).
+    pub(crate) fn push_with(&mut self, level: i32, kind: i32, data_len: usize) -> &mut [u8] {
+        // space() >= HEADER_LEN + data_len: the slot holds the header, the data and padding.
+        let slot = self.buf.extend(space(data_len));
+        debug_assert!(slot.len() >= HEADER_LEN + data_len);
+        slot[..ALIGN].copy_from_slice(&(HEADER_LEN + data_len).to_ne_bytes());
+        slot[ALIGN..ALIGN + 4].copy_from_slice(&level.to_ne_bytes());
+        slot[ALIGN + 4..HEADER_LEN].copy_from_slice(&kind.to_ne_bytes());
+        &mut slot[HEADER_LEN..HEADER_LEN + data_len]
     }
 
     /// The encoded bytes (`msg_control`, with `msg_controllen` their length).
     pub(crate) fn as_bytes(&self) -> &[u8] {
-        &self.buf
+        self.buf.as_bytes()
     }
 }
 
@@ -191,6 +289,23 @@ mod tests {
                 }),
             ]
         );
+    }
+
+    #[test]
+    fn credentials_and_sixteen_descriptors_stay_on_the_stack_and_more_move_to_the_heap() {
+        let mut sut = Encoder::new();
+        sut.push(1, 2, &[7; UCRED_LEN]);
+        sut.push_with(1, 1, INLINE_FDS * 4).fill(9);
+        assert_eq!(sut.as_bytes().len(), INLINE_LEN);
+        assert_eq!(sut.buf.heap.capacity(), 0, "no allocation");
+        let inline = sut.as_bytes().to_vec();
+        sut.push(1, 3, &[5]);
+        assert!(sut.buf.heap.capacity() > 0);
+        assert_eq!(&sut.as_bytes()[..INLINE_LEN], &inline[..], "moved whole");
+        assert_eq!(parse(sut.as_bytes()).count(), 3);
+        let mut control = ControlBuffer::zeroed(INLINE_LEN + 1);
+        assert_eq!(control.as_mut_bytes(), &[0; INLINE_LEN + 1][..]);
+        assert_eq!(ControlBuffer::zeroed(8).heap.capacity(), 0);
     }
 
     #[test]

@@ -5,14 +5,14 @@
 //! Public socket types call [`send`] and [`receive`] with their [`Framing`]; nothing here is
 //! specific to one of them.
 
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
 use ipc_core::{Error, ErrorKind, Limit, LimitScope, Result, Wait};
 use rustix::event::PollFlags;
 use rustix::io::Errno;
 use rustix::net::SocketAddrAny;
 
-use super::cmsg::{self, Encoder};
+use super::cmsg::{self, ControlBuffer, Encoder};
 use super::credentials::{Credentials, UCRED_LEN};
 use crate::address::UnixAddress;
 use crate::message::send_to_until;
@@ -146,11 +146,14 @@ fn send_with(
         );
     }
     if !fds.is_empty() {
-        let numbers: Vec<u8> = fds
-            .iter()
-            .flat_map(|fd| fd.as_raw_fd().to_ne_bytes())
-            .collect();
-        control.push(libc::SOL_SOCKET, libc::SCM_RIGHTS, &numbers);
+        let numbers = control.push_with(
+            libc::SOL_SOCKET,
+            libc::SCM_RIGHTS,
+            fds.len() * size_of::<RawFd>(),
+        );
+        for (slot, fd) in numbers.chunks_exact_mut(size_of::<RawFd>()).zip(fds) {
+            slot.copy_from_slice(&fd.as_raw_fd().to_ne_bytes());
+        }
     }
     let control = control.as_bytes();
     let sent = match (to, wait) {
@@ -280,16 +283,22 @@ fn receive_with(
             "descriptors come with a data byte of a stream: give room for at least one".into(),
         ));
     }
-    let mut control = vec![0; cmsg::space(UCRED_LEN) + cmsg::space(max_fds * 4)];
+    // Room for credentials whether or not the caller wants them: with SO_PASSCRED on (which
+    // only a getsockopt per call could tell, since anyone holding the descriptor may set it)
+    // the kernel writes them first, and without room `put_cmsg` would write a cut header and
+    // leave none for the descriptors. On the stack up to INLINE_FDS descriptors, so the room
+    // costs nothing.
+    let mut control =
+        ControlBuffer::zeroed(cmsg::space(UCRED_LEN) + cmsg::space(max_fds * size_of::<RawFd>()));
     let capacity = buf.len();
     // Datagrams and packets are received with MSG_TRUNC so that `bytes` is the message's real
     // length; on a stream the flag would discard data instead.
     let real_length = framing == Framing::Message;
     let (received, from) = socket.io(OPERATION, PollFlags::IN, wait, |fd, dont_wait| {
         if want_from {
-            sys::recvmsg_from(fd, buf, &mut control, dont_wait)
+            sys::recvmsg_from(fd, buf, control.as_mut_bytes(), dont_wait)
         } else {
-            sys::recvmsg(fd, buf, &mut control, real_length, dont_wait)
+            sys::recvmsg(fd, buf, control.as_mut_bytes(), real_length, dont_wait)
                 .map(|received| (received, None))
         }
     })?;
@@ -313,13 +322,13 @@ fn receive_with(
         )
         .with_transferred(stored));
     }
-    let written = &control[..received.control_len];
-    let credentials = cmsg::parse(written)
-        .map_while(|item| item.ok())
-        .filter(|message| {
-            message.level == libc::SOL_SOCKET && message.kind == libc::SCM_CREDENTIALS
-        })
-        .find_map(|message| Credentials::from_bytes(&written[message.data]));
+    // The one walk of the control bytes (in sys, adopting the descriptors) noted where the
+    // credentials lie.
+    let credentials = received
+        .credentials
+        .clone()
+        .and_then(|data| control.as_bytes().get(data))
+        .and_then(Credentials::from_bytes);
     let arrived = received.fds.len();
     let control_cut = received.flags & libc::MSG_CTRUNC != 0;
     if control_cut || arrived > max_fds {

@@ -15,6 +15,7 @@
               descriptors must be adopted as OwnedFd"
 )]
 
+use std::ops::Range;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 use rustix::io::{Errno, Result};
@@ -32,8 +33,6 @@ const SCM_PIDFD: i32 = 0x04;
 pub(crate) struct Received {
     /// The data bytes received.
     pub(crate) bytes: usize,
-    /// `msg_controllen` on return: the control bytes the kernel wrote.
-    pub(crate) control_len: usize,
     /// `msg_flags` on return (`MSG_CTRUNC`, `MSG_TRUNC`).
     pub(crate) flags: i32,
     /// Every descriptor the kernel installed for `SCM_RIGHTS`, in order; empty when
@@ -42,15 +41,20 @@ pub(crate) struct Received {
     /// Whether the control bytes held a header [`cmsg::parse`] could not walk past (see
     /// [`adopt_descriptors`]).
     pub(crate) malformed: bool,
+    /// Where the data of the first `SCM_CREDENTIALS` message lies in the control buffer,
+    /// found on the same walk; `None` when there is none or `malformed`.
+    pub(crate) credentials: Option<Range<usize>>,
 }
 
-/// The descriptors found in a control buffer by [`adopt_descriptors`].
-#[derive(Debug)]
+/// What [`adopt_descriptors`] found in a control buffer, in its one walk.
+#[derive(Debug, Default)]
 struct Adopted {
     /// Every `SCM_RIGHTS` descriptor, in order.
     fds: Vec<OwnedFd>,
     /// Whether the walk stopped at a malformed header.
     malformed: bool,
+    /// The data of the first `SCM_CREDENTIALS` message.
+    credentials: Option<Range<usize>>,
 }
 
 /// The errno of the call that just failed.
@@ -222,10 +226,10 @@ fn recvmsg_with(
     let adopted = unsafe { adopt_descriptors(&control[..control_len]) };
     Ok(Received {
         bytes: received.unsigned_abs(),
-        control_len,
         flags: msg.msg_flags,
         fds: adopted.fds,
         malformed: adopted.malformed,
+        credentials: adopted.credentials,
     })
 }
 
@@ -233,6 +237,9 @@ fn recvmsg_with(
 /// number becomes an `OwnedFd` (so it is closed whatever the caller then decides), and any
 /// `SCM_PIDFD` (from an `SO_PASSPIDFD` someone set on the socket) is closed at once, since no
 /// caller asked for it.
+///
+/// The same walk notes where the first `SCM_CREDENTIALS` data lies, so the caller need not
+/// walk the bytes again.
 ///
 /// The walk is [`cmsg::parse`]'s. A header it cannot walk past (a `cmsg_len` below the header
 /// or past the end) hides where any later message begins, so descriptors after it cannot be
@@ -249,23 +256,33 @@ fn recvmsg_with(
 /// then an open descriptor that nothing else owns. Each is closed exactly once here or by its
 /// `OwnedFd`.
 unsafe fn adopt_descriptors(written: &[u8]) -> Adopted {
-    let mut fds = Vec::new();
+    let mut adopted = Adopted::default();
     for item in cmsg::parse(written) {
         let Ok(message) = item else {
-            drop(fds);
+            // Closes every descriptor found before the header that cannot be walked.
+            drop(adopted);
             return Adopted {
-                fds: Vec::new(),
                 malformed: true,
+                ..Adopted::default()
             };
         };
         if message.level != libc::SOL_SOCKET {
+            continue;
+        }
+        if message.kind == libc::SCM_CREDENTIALS {
+            adopted.credentials.get_or_insert(message.data);
             continue;
         }
         let is_rights = message.kind == libc::SCM_RIGHTS;
         if !is_rights && message.kind != SCM_PIDFD {
             continue;
         }
-        for number in written[message.data].chunks_exact(size_of::<RawFd>()) {
+        let numbers = written[message.data].chunks_exact(size_of::<RawFd>());
+        if is_rights {
+            // One allocation, of the right size, for the descriptors the caller gets.
+            adopted.fds.reserve_exact(numbers.len());
+        }
+        for number in numbers {
             let raw = RawFd::from_ne_bytes([number[0], number[1], number[2], number[3]]);
             if raw < 0 {
                 continue;
@@ -276,14 +293,11 @@ unsafe fn adopt_descriptors(written: &[u8]) -> Adopted {
             // negative (checked above).
             let owned = unsafe { OwnedFd::from_raw_fd(raw) };
             if is_rights {
-                fds.push(owned);
+                adopted.fds.push(owned);
             }
         }
     }
-    Adopted {
-        fds,
-        malformed: false,
-    }
+    adopted
 }
 
 /// `getsockopt(fd, SOL_SOCKET, SO_PEERCRED)`: the peer's pid, uid and gid at `connect` (or
