@@ -137,7 +137,8 @@ impl UnixStream {
     ///
     /// # Errors
     ///
-    /// [`PeerGone`](ipc_core::ErrorKind::PeerGone) (`ENOTCONN`) when not connected.
+    /// [`PeerGone`](ipc_core::ErrorKind::PeerGone) (`ENOTCONN`) when not connected: the
+    /// peer is gone, or the socket was never connected.
     ///
     /// # Examples
     ///

@@ -187,6 +187,15 @@ macro_rules! stream_forms {
             /// [`PeerGone`](ipc_core::ErrorKind::PeerGone) when the connection was reset
             /// (`ECONNRESET`).
             ///
+            /// # Descriptors
+            ///
+            /// On a Unix stream, descriptors the peer sent with `send_with_fds` ride with
+            /// the bytes they were sent with; a plain receive (this one, the other `receive*`
+            /// forms, `io::Read`, a framed stream's reads) gives no room for them, so the kernel
+            /// closes them, unreported. Receive such bytes with `receive_with_fds`. A plain
+            /// receive does not check: that would cost a `recvmsg` (and a control buffer) on
+            /// every read of the stream, where `recv` is one plain copy.
+            ///
             /// # Examples
             ///
             /// ```
@@ -282,6 +291,11 @@ macro_rules! stream_forms {
             /// did arrive are at the start of `buf`, and
             /// [`Error::transferred`](ipc_core::Error::transferred) says how many.
             ///
+            /// # Descriptors
+            ///
+            /// As [`receive`](Self::receive#descriptors): descriptors sent with
+            /// `send_with_fds` are closed by a plain receive.
+            ///
             /// # Examples
             ///
             /// ```
@@ -351,7 +365,9 @@ macro_rules! stream_forms {
             ///
             /// # Errors
             ///
-            /// [`PeerGone`](ipc_core::ErrorKind::PeerGone) (`ENOTCONN`) when not connected.
+            /// [`PeerGone`](ipc_core::ErrorKind::PeerGone) (`ENOTCONN`) when not connected:
+            /// the peer is gone, or the socket was never connected (a descriptor adopted
+            /// with `from_fd` before its `connect`).
             ///
             /// # Examples
             ///

@@ -354,7 +354,8 @@ impl UnixDatagram {
     ///
     /// # Errors
     ///
-    /// [`PeerGone`](ErrorKind::PeerGone) (`ENOTCONN`) when not connected.
+    /// [`PeerGone`](ErrorKind::PeerGone) (`ENOTCONN`) when not connected: the peer is gone
+    /// (for a datagram socket, it closed), or the socket was never connected.
     ///
     /// # Examples
     ///

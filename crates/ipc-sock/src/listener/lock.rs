@@ -9,6 +9,14 @@ use ipc_core::{Error, ErrorKind, NodeCheck, Permissions, Result, TrustedOwner, u
 use rustix::fs::{CWD, FileType, FlockOperation, Mode, OFlags};
 use rustix::io::Errno;
 
+/// The end of the line a holder writes into the lock file once it holds the lock, after its
+/// pid: a lock file that ends so was held by a listener of ours, which is dead if we could
+/// take the lock.
+const MARKER: &str = " ipc-sock listener\n";
+
+/// How many bytes of a lock file are read for the marker; a longer file is no marker of ours.
+const MARKER_MAX: usize = 64;
+
 /// How many times the lock is taken again when its file was removed or replaced between our
 /// `open` and our `flock` (the previous holder was dropping, and removed it).
 const ATTEMPTS: u32 = 3;
@@ -20,13 +28,21 @@ const ATTEMPTS: u32 = 3;
 /// the process dies however it dies: a lock that can be taken proves that whoever held it is
 /// gone. The file is opened with `O_NOFOLLOW | O_CLOEXEC` and checked with `fstat` (a
 /// regular file, owned by a user the builder trusts), as every named object here.
+///
+/// Whether a listener of ours held the path before is read from the file, not from who
+/// created it: the holder writes `<pid> ipc-sock listener` into it once it holds the lock.
+/// Who created the file proves nothing under concurrent binds (A creates the file, B opens
+/// it as existing and takes the lock before A does), while a file that holds the marker was
+/// held by a listener (a file can only be written by its owner, whom the caller trusts), and
+/// an empty one counts as just created.
 #[derive(Debug)]
 pub(super) struct PathLock {
     path: PathBuf,
     /// Device and inode of the lock file, for the identity checks.
     identity: (u64, u64),
-    /// Whether this call created the file: then no listener of ours used the path before.
-    created: bool,
+    /// Whether the file held a holder's marker when the lock was taken: then a listener of
+    /// ours held the path before, and is dead.
+    held_before: bool,
     /// The lock file's owner (`st_uid`).
     owner: u32,
     /// The locked descriptor; closing it releases the lock.
@@ -58,7 +74,7 @@ impl PathLock {
     ) -> Result<Self> {
         let path = Self::path_for(socket_path);
         for _ in 0..ATTEMPTS {
-            let Some((fd, created)) = open(&path, operation)? else {
+            let Some((fd, created, writable)) = open(&path, operation)? else {
                 continue;
             };
             let taken = lock(socket_path, &path, &fd, created, owner, operation);
@@ -72,10 +88,16 @@ impl PathLock {
                     return Err(err);
                 }
             };
+            let held_before = has_marker(&read_head(&fd));
+            if writable {
+                // Best effort: a marker that cannot be written only makes the successor more
+                // careful (it will not take a socket file as this listener's).
+                write_marker(&fd);
+            }
             return Ok(Self {
                 path,
                 identity,
-                created,
+                held_before,
                 owner: uid,
                 _fd: fd,
             });
@@ -87,9 +109,10 @@ impl PathLock {
             )))
     }
 
-    /// Whether this call created the lock file, so no listener of ours held the path before.
-    pub(super) fn created(&self) -> bool {
-        self.created
+    /// Whether a listener of ours held the lock before (the file held its marker), so a
+    /// socket file at the path may be that dead listener's.
+    pub(super) fn held_before(&self) -> bool {
+        self.held_before
     }
 
     /// The lock file's path.
@@ -201,26 +224,66 @@ impl Drop for PathLock {
     }
 }
 
-/// Opens the lock file, creating it (mode `0o600`) if missing: the descriptor and whether it
-/// was created, or `None` when the file vanished between the two opens (try again).
-fn open(path: &Path, operation: &'static str) -> Result<Option<(OwnedFd, bool)>> {
-    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+/// The first [`MARKER_MAX`] bytes of the lock file (fewer when it is shorter; none when it
+/// cannot be read, which proves nothing either).
+fn read_head(fd: &OwnedFd) -> Vec<u8> {
+    let mut head = vec![0; MARKER_MAX + 1];
+    let read = rustix::io::pread(fd, &mut head, 0).unwrap_or(0);
+    head.truncate(read);
+    head
+}
+
+/// Whether `content` is a holder's marker: a pid, then [`MARKER`], and nothing else.
+fn has_marker(content: &[u8]) -> bool {
+    if content.len() > MARKER_MAX {
+        return false;
+    }
+    content
+        .strip_suffix(MARKER.as_bytes())
+        .is_some_and(|pid| !pid.is_empty() && pid.iter().all(u8::is_ascii_digit))
+}
+
+/// The marker this process writes: its pid and [`MARKER`].
+fn marker() -> String {
+    format!("{}{MARKER}", std::process::id())
+}
+
+/// Replaces the lock file's content with this process's [`marker`]. Failures are ignored
+/// (see [`PathLock::acquire`]).
+fn write_marker(fd: &OwnedFd) {
+    let marker = marker();
+    if rustix::fs::ftruncate(fd, 0).is_ok() {
+        let _ = rustix::io::pwrite(fd, marker.as_bytes(), 0);
+    }
+}
+
+/// Opens the lock file, creating it (mode `0o600`) if missing: the descriptor, whether it
+/// was created and whether it is open for writing (an existing file we may not write is
+/// opened read-only: the lock works all the same, but no marker is written), or `None` when
+/// the file vanished between the two opens (try again).
+fn open(path: &Path, operation: &'static str) -> Result<Option<(OwnedFd, bool, bool)>> {
+    let flags = OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let refuse = |errno: Errno| match errno {
         Errno::LOOP => Error::from_errno_as(ErrorKind::PermissionDenied, operation, path, errno)
             .with_detail("is a symbolic link; it is not followed"),
         _ => Error::from_errno(operation, path, errno),
     };
     let mode = Mode::from_raw_mode(0o600);
-    match rustix::fs::openat(CWD, path, flags | OFlags::CREATE | OFlags::EXCL, mode) {
-        Ok(fd) => return Ok(Some((fd, true))),
+    let create = flags | OFlags::RDWR | OFlags::CREATE | OFlags::EXCL;
+    match rustix::fs::openat(CWD, path, create, mode) {
+        Ok(fd) => return Ok(Some((fd, true, true))),
         Err(Errno::EXIST) => {}
         Err(errno) => return Err(refuse(errno)),
     }
-    match rustix::fs::openat(CWD, path, flags, Mode::empty()) {
-        Ok(fd) => Ok(Some((fd, false))),
-        Err(Errno::NOENT) => Ok(None),
-        Err(errno) => Err(refuse(errno)),
+    for (access, writable) in [(OFlags::RDWR, true), (OFlags::RDONLY, false)] {
+        match rustix::fs::openat(CWD, path, flags | access, Mode::empty()) {
+            Ok(fd) => return Ok(Some((fd, false, writable))),
+            Err(Errno::NOENT) => return Ok(None),
+            Err(Errno::ACCESS) if writable => {}
+            Err(errno) => return Err(refuse(errno)),
+        }
     }
+    Ok(None)
 }
 
 #[cfg(test)]
@@ -232,7 +295,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let socket = dir.path().join("s");
         let sut = PathLock::acquire(&socket, TrustedOwner::default(), "bind").unwrap();
-        assert!(sut.created());
+        assert!(!sut.held_before());
         let err = PathLock::acquire(&socket, TrustedOwner::default(), "bind").unwrap_err();
         assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
         let path = sut.path().to_owned();
@@ -242,12 +305,48 @@ mod tests {
     }
 
     #[test]
-    fn a_lock_file_left_behind_is_taken_and_known_as_old() {
+    fn a_lock_file_left_behind_with_a_marker_is_taken_and_known_as_held_before() {
         let dir = tempfile::tempdir().unwrap();
         let socket = dir.path().join("s");
-        std::fs::write(PathLock::path_for(&socket), b"").unwrap();
+        let path = PathLock::path_for(&socket);
+        std::fs::write(&path, b"12345 ipc-sock listener\n").unwrap();
         let sut = PathLock::acquire(&socket, TrustedOwner::default(), "bind").unwrap();
-        assert!(!sut.created());
+        assert!(sut.held_before());
+        assert_eq!(std::fs::read(&path).unwrap(), marker().as_bytes());
+    }
+
+    #[test]
+    fn an_existing_empty_lock_file_proves_no_previous_listener() {
+        // The race: another binder created the file and has not locked it yet; this one
+        // opens it as existing and takes the lock first.
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("s");
+        let path = PathLock::path_for(&socket);
+        std::fs::write(&path, b"").unwrap();
+        let sut = PathLock::acquire(&socket, TrustedOwner::default(), "bind").unwrap();
+        assert!(!sut.held_before());
+        assert_eq!(std::fs::read(&path).unwrap(), marker().as_bytes());
+        let err = PathLock::acquire(&socket, TrustedOwner::default(), "bind").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
+    }
+
+    #[test]
+    fn only_a_pid_then_the_marker_counts_as_a_marker() {
+        assert!(has_marker(b"1 ipc-sock listener\n"));
+        assert!(has_marker(marker().as_bytes()));
+        for content in [
+            &b""[..],
+            b"ipc-sock listener\n",
+            b" ipc-sock listener\n",
+            b"12 ipc-sock listener",
+            b"12 ipc-sock listener\nmore",
+            b"x12 ipc-sock listener\n",
+            b"some other program's lock",
+        ] {
+            assert!(!has_marker(content), "{content:?}");
+        }
+        let long = format!("{}{MARKER}", "1".repeat(MARKER_MAX));
+        assert!(!has_marker(long.as_bytes()));
     }
 
     #[test]

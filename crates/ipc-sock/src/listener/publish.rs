@@ -144,10 +144,11 @@ fn open_bound(path: &Path, operation: &'static str) -> Result<(OwnedFd, Stat)> {
 /// Removes a stale leftover at `path`, or refuses to bind over what is there.
 ///
 /// A leftover is removed only when it is a socket or a symbolic link (`unlink` removes the
-/// link itself, never its target), and either `reclaim.unlocked` says to, or a lock file was
-/// already at `<path>.lock` (whose lock we now hold) and the leftover belongs to the lock
-/// file's owner. Anything else (a regular file, a directory, a socket without a lock file,
-/// or one owned by another user than the lock file) is left alone and the bind fails with
+/// link itself, never its target), and either `reclaim.unlocked` says to, or the lock file
+/// at `<path>.lock` (whose lock we now hold) holds the marker a listener of ours wrote while
+/// it held the lock ([`PathLock::held_before`]) and the leftover belongs to the lock file's
+/// owner. Anything else (a regular file, a directory, a socket without such a lock file, or
+/// one owned by another user than the lock file) is left alone and the bind fails with
 /// `AlreadyExists`.
 ///
 /// This rests on one assumption: a file at `<path>.lock` is this crate's lock for `path`.
@@ -174,12 +175,13 @@ fn clear_leftover(
             .with_detail("is not a socket; it is left alone"));
     }
     if !reclaim.unlocked {
-        if lock.created() {
+        if !lock.held_before() {
             return Err(Error::new(ErrorKind::AlreadyExists, operation)
                 .with_object(path)
                 .with_detail(format!(
-                    "something is there without the lock file {} that would prove its \
-                     listener dead (another program's listener, or a leftover); it is left \
+                    "something is there without a lock file {} left by a listener of ours \
+                     that would prove its listener dead (another program's listener, or a \
+                     leftover); it is left \
                      alone (UnixListenerBuilder::reclaim_unlocked takes it over)",
                     lock.path().display()
                 )));

@@ -246,7 +246,8 @@ impl Seqpacket {
     ///
     /// # Errors
     ///
-    /// [`PeerGone`](ipc_core::ErrorKind::PeerGone) (`ENOTCONN`) when not connected.
+    /// [`PeerGone`](ipc_core::ErrorKind::PeerGone) (`ENOTCONN`) when not connected: the
+    /// peer is gone, or the socket was never connected.
     ///
     /// # Examples
     ///
@@ -268,7 +269,8 @@ impl Seqpacket {
     ///
     /// # Errors
     ///
-    /// [`PeerGone`](ipc_core::ErrorKind::PeerGone) (`ENOTCONN`) when not connected.
+    /// [`PeerGone`](ipc_core::ErrorKind::PeerGone) (`ENOTCONN`) when not connected: the
+    /// peer is gone, or the socket was never connected.
     ///
     /// # Examples
     ///

@@ -156,7 +156,8 @@ impl TcpStream {
     ///
     /// # Errors
     ///
-    /// [`PeerGone`](ErrorKind::PeerGone) (`ENOTCONN`) when the connection is gone.
+    /// [`PeerGone`](ErrorKind::PeerGone) (`ENOTCONN`) when the connection is gone, or the
+    /// socket was never connected.
     ///
     /// # Examples
     ///

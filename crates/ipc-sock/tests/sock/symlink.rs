@@ -28,8 +28,9 @@ fn a_symlink_planted_at_the_path_without_a_lock_is_refused_and_its_target_untouc
 #[test]
 fn a_symlink_planted_at_a_stale_path_is_removed_not_followed() {
     let path = SockPath::new();
-    // The lock file of a dead listener, and a link to a file of ours in its place.
-    std::fs::write(path.lock(), b"").unwrap();
+    // The lock file of a dead listener (with the marker its holder wrote), and a link to a
+    // file of ours in its place.
+    std::fs::write(path.lock(), b"1 ipc-sock listener\n").unwrap();
     let target = TempPath::new("target");
     std::fs::write(target.path(), b"precious").unwrap();
     std::os::unix::fs::symlink(target.path(), path.path()).unwrap();
