@@ -31,8 +31,11 @@ macro_rules! accept_forms {
             ///
             /// # Errors
             ///
-            /// [`LimitReached`](ipc_core::ErrorKind::LimitReached) when no descriptor is left
-            /// (the connection stays pending).
+            /// - [`LimitReached`](ipc_core::ErrorKind::LimitReached): no descriptor is left,
+            ///   in this process (`EMFILE`) or in the system (`ENFILE`); the error carries the
+            ///   limit, and the connection stays pending.
+            /// - [`PermissionDenied`](ipc_core::ErrorKind::PermissionDenied) (`EPERM`), for
+            ///   TCP: a firewall rule forbade the connection (`accept(2)`).
             ///
             /// # Examples
             ///

@@ -13,7 +13,7 @@ use rustix::io::Errno;
 use rustix::net::SocketAddrUnix;
 
 use crate::address::UnixAddress;
-use crate::socket::Socket;
+use crate::socket::{Descriptor, Socket};
 use crate::sys::message as sys;
 use crate::sys::socket::send;
 
@@ -64,6 +64,13 @@ impl Socket {
     ) -> Result<()> {
         let fd = self.fd();
         let result = match wait {
+            // A descriptor in non-blocking mode (adopted so by from_fd) cannot block in the
+            // call: wait as the bounded forms do, without a bound.
+            Wait::Forever if self.descriptor() == Descriptor::NonBlocking => {
+                send_to_until(Deadline::after(Duration::MAX), || {
+                    sys::send_to(fd, buf, to, true)
+                })
+            }
             Wait::Forever | Wait::NonBlocking => {
                 wait.retry(|_| sys::send_to(fd, buf, to, wait == Wait::NonBlocking))
             }
@@ -195,7 +202,6 @@ pub(crate) fn send_to_until(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::socket::Descriptor;
     use ipc_core::Object;
     use rustix::net::{AddressFamily, SocketType};
 

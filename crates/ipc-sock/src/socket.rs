@@ -115,6 +115,11 @@ impl Socket {
         self.object = object;
     }
 
+    /// Whether the descriptor is in blocking mode (as this handle knows it).
+    pub(crate) fn descriptor(&self) -> Descriptor {
+        self.descriptor
+    }
+
     /// Sets or clears `O_NONBLOCK` on the descriptor.
     pub(crate) fn set_descriptor(
         &mut self,

@@ -293,7 +293,7 @@ macro_rules! stream_forms {
             ///
             /// # Descriptors
             ///
-            /// As [`receive`](Self::receive#descriptors): descriptors sent with
+            /// As [`receive`](Self::receive) says: descriptors sent with
             /// `send_with_fds` are closed by a plain receive.
             ///
             /// # Examples

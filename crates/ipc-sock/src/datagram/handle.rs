@@ -192,10 +192,11 @@ impl UnixDatagram {
     }
 
     /// Takes a descriptor that must be a Unix datagram socket (inherited, or received from
-    /// another process), checked with `SO_DOMAIN` and `SO_TYPE`, and clears `O_NONBLOCK` on
-    /// it (the open file description's flag, shared with any duplicate), since the
-    /// non-blocking forms pass `MSG_DONTWAIT` per call. It does not own its path: nothing is
-    /// removed on drop.
+    /// another process), checked with `SO_DOMAIN` and `SO_TYPE`. Its `O_NONBLOCK` flag is
+    /// left as it is (it belongs to the open file description, shared with any duplicate):
+    /// on a non-blocking descriptor the waiting forms wait with `poll(2)` (and `send_to`,
+    /// whose receiver's queue `poll` cannot watch, with short pauses) instead of in the
+    /// call. It does not own its path: nothing is removed on drop.
     ///
     /// # Errors
     ///
@@ -223,7 +224,6 @@ impl UnixDatagram {
             "a Unix datagram socket",
             OPERATION,
         )?;
-        socket.set_descriptor(Descriptor::Blocking, OPERATION)?;
         let address = sys::local_name(socket.fd())
             .ok()
             .and_then(UnixAddress::from_raw);

@@ -8,6 +8,13 @@ use std::os::fd::{BorrowedFd, OwnedFd};
 use rustix::io::{Errno, Result};
 use rustix::net::{SocketAddrAny, SocketFlags};
 
+/// `getsockopt(fd, SOL_SOCKET, SO_PROTOCOL)`: whether the socket's protocol is TCP (a
+/// `SOCK_STREAM` internet socket may also be SCTP or MPTCP).
+pub(crate) fn is_tcp(fd: BorrowedFd<'_>) -> Result<bool> {
+    let protocol = rustix::net::sockopt::socket_protocol(fd)?;
+    Ok(protocol == Some(rustix::net::ipproto::TCP))
+}
+
 /// `accept4(fd, &addr, &len, SOCK_CLOEXEC)`: the accepted socket, blocking and close-on-exec,
 /// and the peer's address.
 pub(crate) fn accept_from(fd: BorrowedFd<'_>) -> Result<(OwnedFd, Option<SocketAddrAny>)> {

@@ -80,11 +80,14 @@ impl TcpStream {
     }
 
     /// Takes a descriptor that must be a TCP socket (inherited, or received from another
-    /// process), checked with `SO_DOMAIN` and `SO_TYPE`.
+    /// process), checked with `SO_DOMAIN`, `SO_TYPE` and `SO_PROTOCOL`, and not listening
+    /// (`SO_ACCEPTCONN`). Its `O_NONBLOCK` flag is left as it is: on a non-blocking
+    /// descriptor the waiting forms wait with `poll(2)`.
     ///
     /// # Errors
     ///
-    /// [`InvalidArgument`](ErrorKind::InvalidArgument) when it is not one; the descriptor is
+    /// [`InvalidArgument`](ErrorKind::InvalidArgument) when it is not one (another family
+    /// or type, another protocol such as SCTP, or a listening socket); the descriptor is
     /// closed.
     ///
     /// # Examples
@@ -99,10 +102,19 @@ impl TcpStream {
     ///
     /// let (a, _b) = ipc_sock::UnixStream::pair()?;
     /// assert!(TcpStream::from_fd(a.into()).is_err());
+    /// assert!(TcpStream::from_fd(listener.into()).is_err(), "a listening socket");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_fd(fd: OwnedFd) -> Result<Self> {
-        checked(fd, "tcp_stream_from_fd").map(Self::from_socket)
+        const OPERATION: &str = "tcp_stream_from_fd";
+        let socket = checked(fd, OPERATION)?;
+        match sys::is_listening(socket.fd()) {
+            Ok(false) => Ok(Self::from_socket(socket)),
+            Ok(true) => Err(Error::new(ErrorKind::InvalidArgument, OPERATION)
+                .with_object(socket.object().clone())
+                .with_detail("is a listening socket (use TcpListener::from_fd)")),
+            Err(errno) => Err(Error::from_errno(OPERATION, socket.object().clone(), errno)),
+        }
     }
 
     /// Turns Nagle's algorithm off (`true`) or on (`false`): with `TCP_NODELAY` set, small
@@ -215,7 +227,14 @@ pub(super) fn checked(fd: OwnedFd, operation: &'static str) -> Result<Socket> {
         Ok(AddressFamily::INET6) => AddressFamily::INET6,
         _ => AddressFamily::INET,
     };
-    Socket::checked(fd, domain, SocketType::STREAM, "a TCP socket", operation)
+    let socket = Socket::checked(fd, domain, SocketType::STREAM, "a TCP socket", operation)?;
+    match tcp::is_tcp(socket.fd()) {
+        Ok(true) => Ok(socket),
+        Ok(false) => Err(Error::new(ErrorKind::InvalidArgument, operation)
+            .with_object(socket.object().clone())
+            .with_detail("is a stream socket of another protocol (SO_PROTOCOL), not TCP")),
+        Err(errno) => Err(Error::from_errno(operation, socket.object().clone(), errno)),
+    }
 }
 
 /// A TCP socket of the family of `address`, blocking and close-on-exec.

@@ -249,3 +249,28 @@ fn a_bound_connected_client_process_is_answered_at_its_address() {
     drop(sut);
     server.assert_nothing_left();
 }
+
+#[test]
+fn from_fd_keeps_a_non_blocking_descriptor_so_and_still_waits_in_the_blocking_forms() {
+    let (a, b) = UnixDatagram::pair().unwrap();
+    let fd: std::os::fd::OwnedFd = b.into();
+    rustix::io::ioctl_fionbio(&fd, true).unwrap();
+    let duplicate = fd.try_clone().unwrap();
+    let sut = UnixDatagram::from_fd(fd).unwrap();
+    let flags = rustix::fs::fcntl_getfl(&duplicate).unwrap();
+    assert!(
+        flags.contains(rustix::fs::OFlags::NONBLOCK),
+        "the shared open file description keeps its mode"
+    );
+    let err = sut.try_receive(&mut [0; 4]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::WouldBlock);
+    let sender = std::thread::spawn(move || {
+        std::thread::sleep(SHORT);
+        a.send(b"late").unwrap();
+        a
+    });
+    let mut buf = [0; 8];
+    let n = sut.receive(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"late");
+    drop(sender.join().unwrap());
+}

@@ -158,3 +158,25 @@ fn nodelay_is_off_until_set_and_reads_back_as_set() {
     sut.set_nodelay(false).unwrap();
     assert!(!sut.nodelay().unwrap());
 }
+
+#[test]
+fn from_fd_refuses_a_listening_socket_and_a_stream_socket_of_another_protocol() {
+    let listener = ipc_sock::TcpListener::bind(&"127.0.0.1:0".parse().unwrap()).unwrap();
+    let err = ipc_sock::TcpStream::from_fd(listener.into()).unwrap_err();
+    assert_eq!(err.kind(), ipc_core::ErrorKind::InvalidArgument, "{err}");
+    assert!(err.detail().unwrap().contains("listening"), "{err}");
+    // MPTCP (Linux 5.6) is a SOCK_STREAM internet socket that is not TCP; kernels without it
+    // refuse to create one, and then there is nothing to check.
+    let mptcp = rustix::net::socket(
+        rustix::net::AddressFamily::INET,
+        rustix::net::SocketType::STREAM,
+        Some(rustix::net::Protocol::from_raw(
+            std::num::NonZeroU32::new(262).unwrap(),
+        )),
+    );
+    if let Ok(sut) = mptcp {
+        let err = ipc_sock::TcpStream::from_fd(sut).unwrap_err();
+        assert_eq!(err.kind(), ipc_core::ErrorKind::InvalidArgument, "{err}");
+        assert!(err.detail().unwrap().contains("SO_PROTOCOL"), "{err}");
+    }
+}
