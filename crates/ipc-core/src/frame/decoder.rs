@@ -24,20 +24,30 @@ pub const FRAME_READ_CHUNK: usize = 64 * 1024;
 ///
 /// [`receive`](Self::receive) goes on with the frame in progress, pulling bytes through the
 /// `read` it is given, until the frame is whole, the stream ends between frames, or `read`
-/// fails. It holds the header bytes and payload bytes received so far, so a `read` error
-/// (`WouldBlock`, `TimedOut`, an interrupted wait) loses nothing: the next call resumes where
-/// this one stopped.
+/// fails. It holds the header bytes and payload bytes received so far, so a `read` that
+/// stops with [`ErrorKind::WouldBlock`] or [`ErrorKind::TimedOut`] loses nothing: the next
+/// call resumes where this one stopped.
 ///
 /// # Out of step
 ///
-/// Two failures leave the stream inside a frame: a header announcing more than
-/// [`max_frame_len`](Self::max_frame_len) ([`ErrorKind::MessageTooLarge`]; its payload was
-/// never read), and an end of input inside a frame ([`ErrorKind::UnexpectedEof`]). Whatever the
-/// stream carries next is not a header, and reading it as one would let a peer forge frames
-/// (a refused payload that starts with a plausible header). So these failures are sticky:
-/// every later `receive` fails with [`ErrorKind::CorruptSharedState`], whose detail names the
-/// first failure. The only way on is to close the stream. Errors of `read` itself are not
-/// sticky: they are the transport's, and resumable.
+/// Three failures leave the stream inside a frame, out of step:
+///
+/// - a header announcing more than [`max_frame_len`](Self::max_frame_len)
+///   ([`ErrorKind::MessageTooLarge`]; its payload was never read);
+/// - an end of input inside a frame ([`ErrorKind::UnexpectedEof`]);
+/// - any other error of `read` once part of a frame came (a reset connection, a closed
+///   descriptor: every kind but [`ErrorKind::WouldBlock`] and [`ErrorKind::TimedOut`]),
+///   returned as `read` made it, with a detail saying so. Nothing says how much of the
+///   frame the transport lost.
+///
+/// Whatever the stream carries next is not a header, and reading it as one would let a peer
+/// forge frames (a refused payload that starts with a plausible header). So these failures
+/// are sticky: every later `receive` fails with [`ErrorKind::CorruptSharedState`], whose
+/// detail names the first failure. The only way on is to close the stream.
+///
+/// The rule, in one line: `WouldBlock` and `TimedOut` from `read` resume; every other error
+/// resumes only when it came between frames (no byte of a frame in yet), since then nothing
+/// was lost.
 ///
 /// # Memory
 ///
@@ -182,8 +192,10 @@ impl FrameDecoder {
     ///   much of it came);
     /// - [`ErrorKind::CorruptSharedState`]: one of those two happened before, so the stream
     ///   is out of step (see [Out of step](Self#out-of-step));
-    /// - the errors of `read`, as it made them; what arrived is kept and the next call goes on
-    ///   from there.
+    /// - the errors of `read`, as it made them. After `WouldBlock` or `TimedOut`, or any
+    ///   error between frames, what arrived is kept and the next call goes on from there;
+    ///   any other error inside a frame puts the stream out of step (see
+    ///   [Out of step](Self#out-of-step)).
     ///
     /// `payload` is left as it was on every error.
     ///
@@ -227,7 +239,10 @@ impl FrameDecoder {
                 while self.header_got < FRAME_HEADER_LEN {
                     let want = FRAME_HEADER_LEN - self.header_got;
                     // A misbehaving `read` may claim more than it was given.
-                    let n = read(&mut self.header[self.header_got..])?.min(want);
+                    let n = match read(&mut self.header[self.header_got..]) {
+                        Ok(n) => n.min(want),
+                        Err(err) => return Err(self.read_failed(err)),
+                    };
                     if n == 0 {
                         let got = self.header_got;
                         if got == 0 {
@@ -265,7 +280,7 @@ impl FrameDecoder {
                 Ok(n) => n.min(want),
                 Err(err) => {
                     self.payload.truncate(got);
-                    return Err(err);
+                    return Err(self.read_failed(err));
                 }
             };
             self.payload.truncate(got + n);
@@ -283,6 +298,25 @@ impl FrameDecoder {
         self.header_got = 0;
         self.payload_len = None;
         Ok(true)
+    }
+
+    /// What an error of `read` means: `WouldBlock` and `TimedOut` resume, as does any error
+    /// between frames; any other error inside a frame puts the stream out of step.
+    fn read_failed(&mut self, err: Error) -> Error {
+        let got = self.received();
+        if got == 0 || matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) {
+            return err;
+        }
+        let note = format!(
+            "{got} bytes of a frame came before this error; the frame stream is out of step \
+             and must be closed"
+        );
+        let detail = match err.detail() {
+            Some(detail) => format!("{detail}; {note}"),
+            None => note,
+        };
+        let err = err.with_detail(detail);
+        self.fail(err)
     }
 
     /// Records `err` as the failure that put the stream out of step, drops the frame in
@@ -315,238 +349,4 @@ fn truncated(operation: &'static str, object: Object, detail: String) -> Error {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::VecDeque;
-
-    use super::*;
-    use crate::frame::header::{DEFAULT_MAX_FRAME_LEN, encode_frame_header};
-    use proptest::prelude::*;
-
-    /// A stream over `bytes` cut into `chunks`, with a `WouldBlock` between two chunks, as a
-    /// non-blocking transport fed in bursts would be.
-    struct Bursts {
-        chunks: VecDeque<Vec<u8>>,
-        stall_next: bool,
-    }
-
-    impl Bursts {
-        fn new(bytes: &[u8], cuts: &[usize]) -> Self {
-            let mut cuts: Vec<usize> = cuts.iter().map(|&cut| cut % (bytes.len() + 1)).collect();
-            cuts.extend([0, bytes.len()]);
-            cuts.sort_unstable();
-            cuts.dedup();
-            let chunks = cuts
-                .windows(2)
-                .map(|w| bytes[w[0]..w[1]].to_vec())
-                .collect();
-            Self {
-                chunks,
-                stall_next: false,
-            }
-        }
-
-        fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
-            assert!(!buf.is_empty(), "the decoder never reads into nothing");
-            if std::mem::take(&mut self.stall_next) {
-                return Err(Error::new(ErrorKind::WouldBlock, "read"));
-            }
-            let Some(chunk) = self.chunks.front_mut() else {
-                return Ok(0);
-            };
-            let n = buf.len().min(chunk.len());
-            buf[..n].copy_from_slice(&chunk[..n]);
-            chunk.drain(..n);
-            if chunk.is_empty() {
-                self.chunks.pop_front();
-                self.stall_next = true;
-            }
-            Ok(n)
-        }
-    }
-
-    fn encode(payloads: &[Vec<u8>]) -> Vec<u8> {
-        let mut bytes = Vec::new();
-        for payload in payloads {
-            bytes.extend(encode_frame_header(payload.len(), usize::MAX, "send", "s").unwrap());
-            bytes.extend(payload);
-        }
-        bytes
-    }
-
-    /// What a correct reader makes of `bytes`: the frames before the first failure, and that
-    /// failure's kind (`None` for a clean end).
-    fn model(bytes: &[u8], max: usize) -> (Vec<Vec<u8>>, Option<ErrorKind>) {
-        let mut frames = Vec::new();
-        let mut rest = bytes;
-        loop {
-            if rest.is_empty() {
-                return (frames, None);
-            }
-            let Some((header, tail)) = rest.split_first_chunk::<FRAME_HEADER_LEN>() else {
-                return (frames, Some(ErrorKind::UnexpectedEof));
-            };
-            let len = u32::from_le_bytes(*header) as usize;
-            if len > max {
-                return (frames, Some(ErrorKind::MessageTooLarge));
-            }
-            if tail.len() < len {
-                return (frames, Some(ErrorKind::UnexpectedEof));
-            }
-            frames.push(tail[..len].to_vec());
-            rest = &tail[len..];
-        }
-    }
-
-    /// Drives `sut` over `stream` until the end or a failure of its own, retrying on
-    /// `WouldBlock`: the frames it gave and the failure's kind.
-    fn drive(sut: &mut FrameDecoder, stream: &mut Bursts) -> (Vec<Vec<u8>>, Option<ErrorKind>) {
-        let mut frames = Vec::new();
-        let mut payload = Vec::new();
-        loop {
-            match sut.receive(
-                "receive",
-                || Object::from("s"),
-                &mut payload,
-                |buf| stream.read(buf),
-            ) {
-                Ok(true) => frames.push(payload.clone()),
-                Ok(false) => return (frames, None),
-                Err(err) if err.kind() == ErrorKind::WouldBlock => {}
-                Err(err) => return (frames, Some(err.kind())),
-            }
-        }
-    }
-
-    proptest! {
-        #[test]
-        fn frames_split_anywhere_by_would_block_come_out_whole_and_in_order(
-            payloads in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..300), 0..12),
-            large in proptest::option::weighted(0.2, proptest::collection::vec(any::<u8>(), FRAME_READ_CHUNK..FRAME_READ_CHUNK + 2000)),
-            cuts in proptest::collection::vec(any::<usize>(), 0..40),
-        ) {
-            let mut payloads = payloads;
-            payloads.extend(large);
-            let bytes = encode(&payloads);
-            let mut sut = FrameDecoder::new(DEFAULT_MAX_FRAME_LEN);
-            let (frames, failure) = drive(&mut sut, &mut Bursts::new(&bytes, &cuts));
-            prop_assert_eq!(frames, payloads);
-            prop_assert_eq!(failure, None);
-            prop_assert_eq!(sut.received(), 0);
-        }
-
-        #[test]
-        fn any_bytes_give_the_frames_a_correct_reader_sees_then_fail_for_good(
-            bytes in proptest::collection::vec(any::<u8>(), 0..256),
-            prefix in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..16), 0..4),
-            cuts in proptest::collection::vec(any::<usize>(), 0..16),
-            max in 0usize..64,
-        ) {
-            // Some whole frames first, so failures also come after a few good frames.
-            let mut stream = encode(&prefix);
-            stream.extend(&bytes);
-            let mut sut = FrameDecoder::new(max);
-            let (frames, failure) = drive(&mut sut, &mut Bursts::new(&stream, &cuts));
-            let (expected_frames, expected_failure) = model(&stream, max);
-            prop_assert_eq!(frames, expected_frames);
-            prop_assert_eq!(failure, expected_failure);
-            if failure.is_some() {
-                prop_assert!(sut.is_out_of_step());
-                for _ in 0..3 {
-                    let err = sut
-                        .receive("receive", || Object::from("s"), &mut Vec::new(), |_| Ok(0))
-                        .unwrap_err();
-                    prop_assert_eq!(err.kind(), ErrorKind::CorruptSharedState);
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn a_refused_payload_is_never_read_as_a_header() {
-        // The probe: a payload over the limit that starts with a header of its own.
-        let bytes = [12, 0, 0, 0, 3, 0, 0, 0, b'e', b'v', b'i', b'l', 0, 0, 0, 0];
-        let mut stream = Bursts::new(&bytes, &[]);
-        let mut sut = FrameDecoder::new(8);
-        let mut payload = b"kept".to_vec();
-        let mut receive = |sut: &mut FrameDecoder, payload: &mut Vec<u8>| {
-            sut.receive(
-                "receive",
-                || Object::from("s"),
-                payload,
-                |buf| stream.read(buf),
-            )
-        };
-        let err = receive(&mut sut, &mut payload).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::MessageTooLarge, "{err}");
-        for _ in 0..2 {
-            let err = receive(&mut sut, &mut payload).unwrap_err();
-            assert_eq!(err.kind(), ErrorKind::CorruptSharedState, "{err}");
-            assert_eq!(
-                err.to_string(),
-                "receive s: corrupt shared state: the frame stream is out of step since an \
-                 earlier receive failed (receive s: message too large: a frame header announces \
-                 12 bytes, more than the limit of 8 bytes); close it"
-            );
-        }
-        assert_eq!(payload, b"kept");
-    }
-
-    #[test]
-    fn a_stream_that_ended_inside_a_frame_never_reads_as_a_clean_end() {
-        let bytes = [5, 0, 0, 0, b'a', b'b'];
-        let mut stream = Bursts::new(&bytes, &[]);
-        let mut sut = FrameDecoder::new(8);
-        let mut receive = |sut: &mut FrameDecoder| loop {
-            let result = sut.receive(
-                "receive",
-                || Object::from("s"),
-                &mut Vec::new(),
-                |buf| stream.read(buf),
-            );
-            match result {
-                Err(err) if err.kind() == ErrorKind::WouldBlock => {}
-                other => break other,
-            }
-        };
-        let err = receive(&mut sut).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::UnexpectedEof, "{err}");
-        assert_eq!(
-            err.detail(),
-            Some("the stream ended after 2 of 5 payload bytes")
-        );
-        let err = receive(&mut sut).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::CorruptSharedState, "{err}");
-    }
-
-    #[test]
-    fn a_large_announcement_allocates_only_for_the_bytes_that_came() {
-        let mut bytes = encode_frame_header(DEFAULT_MAX_FRAME_LEN, DEFAULT_MAX_FRAME_LEN, "s", "s")
-            .unwrap()
-            .to_vec();
-        bytes.extend([7; 10]);
-        let mut stream = Bursts::new(&bytes, &[]);
-        stream.chunks.push_back(Vec::new());
-        let mut sut = FrameDecoder::new(DEFAULT_MAX_FRAME_LEN);
-        let err = sut
-            .receive(
-                "receive",
-                || Object::from("s"),
-                &mut Vec::new(),
-                |buf| {
-                    match stream.read(buf) {
-                        // The empty chunk stands for "nothing more yet".
-                        Ok(0) => Err(Error::new(ErrorKind::WouldBlock, "read")),
-                        other => other,
-                    }
-                },
-            )
-            .unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::WouldBlock, "{err}");
-        assert_eq!(sut.received(), FRAME_HEADER_LEN + 10);
-        assert!(
-            sut.payload.capacity() <= FRAME_READ_CHUNK,
-            "{} bytes held for 10 that came",
-            sut.payload.capacity()
-        );
-    }
-}
+mod tests;

@@ -1,10 +1,11 @@
 //! The descriptor and credential forms of the message socket types ([`Seqpacket`] and a
 //! connected [`UnixDatagram`]), generated once by [`message_forms!`] for each.
 //!
-//! The two types differ only in their name: both carry whole messages
-//! ([`Framing::Message`](super::message::Framing::Message)), so every method is the same thin
-//! call of [`message::send`](super::message::send) or
-//! [`message::receive`](super::message::receive). A macro (rather than a private trait with
+//! Both carry whole messages, so every method is the same thin call of
+//! [`message::send`](super::message::send) or [`message::receive`](super::message::receive)
+//! with the type's [`Framing`](super::message::Framing); what differs is given per type: the
+//! framing (a datagram may be empty, a packet may not, since the peer reads an empty packet as
+//! end of input), and the notes and examples that say so. A macro (rather than a private trait with
 //! default methods, which would put the methods behind a `use` and out of each type's page)
 //! writes the sixteen forms and the `SO_PASSCRED` switch into an inherent `impl` of each type,
 //! with docs whose examples name that type, so every example is compiled and run for both.
@@ -16,14 +17,28 @@
 /// `receive_with_fds` and `receive_message`, and `set_pass_credentials` / `pass_credentials`.
 ///
 /// The type must have `fn socket(&self) -> &Socket` and a connected `pair()` (for the doc
-/// examples).
+/// examples). Per type: `framing` (a [`Framing`](super::message::Framing) variant), `empty`
+/// (what an empty message means, for the type's section), `send_data` (the sentence on
+/// `data` in `send_with_fds`), `send_invalid` (the `InvalidArgument` bullet's reasons),
+/// `send_example` (the lines of `send_with_fds`'s example after the `pair()` line), and
+/// `receive_end` (the last bullet of `receive_with_fds`'s errors: how a gone peer shows).
 macro_rules! message_forms {
-    ($ty:ident) => {
+    (
+        $ty:ident,
+        framing: $framing:ident,
+        empty: $empty:literal,
+        send_data: $send_data:literal,
+        send_invalid: $send_invalid:literal,
+        send_example: [$($send_example:literal),* $(,)?],
+        receive_end: $receive_end:literal $(,)?
+    ) => {
         /// # Passing descriptors and credentials
         ///
         /// Descriptors (`SCM_RIGHTS`) and credentials (`SCM_CREDENTIALS`) travel with one
         /// message and are received with exactly that message: never merged into another,
-        /// never split. A message may be empty and still carry them. A receive whose buffer
+        /// never split.
+        #[doc = $empty]
+        /// A receive whose buffer
         /// is smaller than the message is
         /// [`MessageTooLarge`](ipc_core::ErrorKind::MessageTooLarge), as a plain receive is:
         /// the message is consumed, and every descriptor that came with it is closed.
@@ -32,13 +47,13 @@ macro_rules! message_forms {
         impl $crate::$ty {
             /// Sends `data` as one message with the descriptors `fds` (`SCM_RIGHTS`), waiting
             /// for room. The descriptors are duplicated into the receiver; this process's
-            /// stay open. `data` may be empty.
+            /// stay open.
+            #[doc = $send_data]
             ///
             /// # Errors
             ///
             /// - [`InvalidArgument`](ipc_core::ErrorKind::InvalidArgument) before any call:
-            ///   more than [`MAX_FDS`](crate::MAX_FDS) descriptors (the error names
-            ///   `SCM_MAX_FD`).
+            #[doc = $send_invalid]
             /// - [`LimitReached`](ipc_core::ErrorKind::LimitReached) (`ETOOMANYREFS`): more
             ///   descriptors in flight than this process may have open.
             /// - [`MessageTooLarge`](ipc_core::ErrorKind::MessageTooLarge) (`EMSGSIZE`): more
@@ -52,10 +67,7 @@ macro_rules! message_forms {
             /// use std::os::fd::AsFd;
             ///
             #[doc = concat!("let (a, b) = ipc_sock::", stringify!($ty), "::pair()?;")]
-            /// let (reader, _writer) = std::io::pipe().unwrap();
-            /// a.send_with_fds(b"", &[reader.as_fd()])?; // an empty message carries them too
-            /// let (len, fds) = b.receive_with_fds(&mut [0; 8], 4)?;
-            /// assert_eq!((len, fds.len()), (0, 1));
+            $(#[doc = $send_example])*
             /// # Ok::<(), ipc_core::Error>(())
             /// ```
             ///
@@ -286,7 +298,7 @@ macro_rules! message_forms {
             ///   with it is closed. A message too long for `buf` is discarded (the error
             ///   names its real length); after a descriptor failure, the message's bytes are
             ///   the first [`transferred`](ipc_core::Error::transferred) bytes of `buf`.
-            /// - [`PeerGone`](ipc_core::ErrorKind::PeerGone) when the connection was reset.
+            #[doc = $receive_end]
             ///
             /// # Examples
             ///
@@ -543,7 +555,7 @@ macro_rules! message_forms {
                 credentials: Option<$crate::Credentials>,
                 wait: ipc_core::Wait,
             ) -> ipc_core::Result<()> {
-                let framing = super::message::Framing::Message;
+                let framing = super::message::Framing::$framing;
                 super::message::send(self.socket(), framing, data, fds, credentials, wait)
                     .map(|_| ())
             }
@@ -555,7 +567,7 @@ macro_rules! message_forms {
                 max_fds: usize,
                 wait: ipc_core::Wait,
             ) -> ipc_core::Result<$crate::ReceivedMessage> {
-                let framing = super::message::Framing::Message;
+                let framing = super::message::Framing::$framing;
                 super::message::receive(self.socket(), framing, buf, max_fds, wait)
             }
         }

@@ -32,9 +32,21 @@ pub(crate) enum Framing {
     /// were sent with, so a send needs at least one byte, a receive room for one, and there
     /// is no truncation.
     Stream,
-    /// Datagrams or sequenced packets: a message may be empty, and one longer than the
-    /// buffer is `MessageTooLarge` (`MSG_TRUNC`), not silently cut.
+    /// Datagrams: a message may be empty (with or without control data), and one longer
+    /// than the buffer is `MessageTooLarge` (`MSG_TRUNC`), not silently cut.
     Message,
+    /// Sequenced packets: as [`Message`](Self::Message), except that an empty record is
+    /// refused whatever control data it carries, because the peer reads one as end of input
+    /// (and the kernel closes the descriptors it carried unseen).
+    Record,
+}
+
+impl Framing {
+    /// Whether messages keep their bounds (so a receive passes `MSG_TRUNC` and an overlong
+    /// one is `MessageTooLarge`).
+    fn is_message(self) -> bool {
+        matches!(self, Self::Message | Self::Record)
+    }
 }
 
 /// What one receive with control messages got.
@@ -71,7 +83,8 @@ pub struct ReceivedMessage {
 /// # Errors
 ///
 /// - `InvalidArgument` before any call: more than [`MAX_FDS`] descriptors (naming
-///   `SCM_MAX_FD`), or on a stream no data byte to carry them.
+///   `SCM_MAX_FD`), on a stream no data byte to carry them, or on a sequenced-packet socket
+///   empty data (which the peer would read as end of input).
 /// - `PermissionDenied` (`EPERM`): `credentials` other than the caller's own, without
 ///   `CAP_SYS_ADMIN` (pid) or `CAP_SETUID`/`CAP_SETGID` (uid, gid).
 /// - `LimitReached` (`ETOOMANYREFS`): the caller has more descriptors in flight than its
@@ -137,6 +150,14 @@ fn send_with(
                 "descriptors and credentials ride on a data byte of a stream: send at least one",
             ));
     }
+    if framing == Framing::Record && data.is_empty() {
+        return Err(Error::new(ErrorKind::InvalidArgument, OPERATION)
+            .with_object(socket.object().clone())
+            .with_detail(
+                "an empty packet reads as end of input at the peer (and any descriptors it \
+                 carried would be closed unseen): send at least one byte",
+            ));
+    }
     let mut control = Encoder::new();
     if let Some(credentials) = credentials {
         control.push(
@@ -176,9 +197,12 @@ fn send_with(
             })
             .map_err(|errno| socket.error(OPERATION, errno)),
     };
-    sent.map_err(|err| match framing {
-        Framing::Message => socket.explain_size(err, data.len()),
-        Framing::Stream => err,
+    sent.map_err(|err| {
+        if framing.is_message() {
+            socket.explain_size(err, data.len())
+        } else {
+            err
+        }
     })
     .map_err(|err| match err.raw_os_error() {
         Some(code) if code == Errno::TOOMANYREFS.raw_os_error() => Error::from_errno_as(
@@ -293,7 +317,7 @@ fn receive_with(
     let capacity = buf.len();
     // Datagrams and packets are received with MSG_TRUNC so that `bytes` is the message's real
     // length; on a stream the flag would discard data instead.
-    let real_length = framing == Framing::Message;
+    let real_length = framing.is_message();
     let (received, from) = socket.io(OPERATION, PollFlags::IN, wait, |fd, dont_wait| {
         if want_from {
             sys::recvmsg_from(fd, buf, control.as_mut_bytes(), dont_wait)
@@ -359,7 +383,7 @@ fn receive_with(
         };
         return Err(err.with_transferred(stored));
     }
-    if framing == Framing::Message && (received.flags & libc::MSG_TRUNC != 0 || bytes > capacity) {
+    if framing.is_message() && (received.flags & libc::MSG_TRUNC != 0 || bytes > capacity) {
         drop(received.fds);
         return Err(refuse(
             ErrorKind::MessageTooLarge,

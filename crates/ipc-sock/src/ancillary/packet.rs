@@ -12,8 +12,45 @@ use super::forms::message_forms;
 use crate::datagram::UnixDatagram;
 use crate::seqpacket::Seqpacket;
 
-message_forms!(Seqpacket);
-message_forms!(UnixDatagram);
+message_forms! {
+    Seqpacket,
+    framing: Record,
+    empty: "A packet is never empty, even one that carries only descriptors or credentials: \
+            the peer reads an empty packet as end of input (and the kernel would close the \
+            descriptors it carried unseen), so every send refuses empty `data`.",
+    send_data: "`data` must not be empty (an empty packet reads as end of input).",
+    send_invalid: "  empty `data`, or more than [`MAX_FDS`](crate::MAX_FDS) descriptors (the \
+                   error names `SCM_MAX_FD`).",
+    send_example: [
+        "let (reader, _writer) = std::io::pipe().unwrap();",
+        "a.send_with_fds(b\"x\", &[reader.as_fd()])?;",
+        "let (len, fds) = b.receive_with_fds(&mut [0; 8], 4)?;",
+        "assert_eq!((len, fds.len()), (1, 1));",
+        "// An empty packet would read as end of input: refused, whatever it carries.",
+        "let err = a.send_with_fds(b\"\", &[reader.as_fd()]).unwrap_err();",
+        "assert_eq!(err.kind(), ipc_core::ErrorKind::InvalidArgument);",
+    ],
+    receive_end: "- [`PeerGone`](ipc_core::ErrorKind::PeerGone) when the connection was reset. \
+                  A peer that closed its end is `Ok` with length 0 and no descriptors (end \
+                  of input), never an error.",
+}
+
+message_forms! {
+    UnixDatagram,
+    framing: Message,
+    empty: "A message may be empty and still carry them.",
+    send_data: "`data` may be empty.",
+    send_invalid: "  more than [`MAX_FDS`](crate::MAX_FDS) descriptors (the error names \
+                   `SCM_MAX_FD`).",
+    send_example: [
+        "let (reader, _writer) = std::io::pipe().unwrap();",
+        "a.send_with_fds(b\"\", &[reader.as_fd()])?; // an empty message carries them too",
+        "let (len, fds) = b.receive_with_fds(&mut [0; 8], 4)?;",
+        "assert_eq!((len, fds.len()), (0, 1));",
+    ],
+    receive_end: "- A datagram socket has no connection to reset: a peer that closed its end \
+                  is not seen by a receive, which goes on waiting (use a bounded form).",
+}
 
 impl Seqpacket {
     /// The peer's pid, uid and gid as they were when it connected (or called `socketpair`):
@@ -201,8 +238,8 @@ mod tests {
     use crate::{Credentials, Seqpacket, UnixDatagram};
 
     #[test]
-    fn each_message_keeps_its_own_descriptors_and_an_empty_one_carries_them() {
-        let (sut, peer) = Seqpacket::pair().unwrap();
+    fn each_datagram_keeps_its_own_descriptors_and_an_empty_one_carries_them() {
+        let (sut, peer) = UnixDatagram::pair().unwrap();
         let stdin = std::io::stdin();
         sut.send_with_fds(b"one", &[stdin.as_fd()]).unwrap();
         sut.send_with_fds(b"", &[stdin.as_fd(), stdin.as_fd()])
@@ -235,7 +272,7 @@ mod tests {
         let (sut, _peer) = Seqpacket::pair().unwrap();
         let stdin = std::io::stdin();
         let fds: Vec<BorrowedFd<'_>> = vec![stdin.as_fd(); 254];
-        let err = sut.send_with_fds(b"", &fds).unwrap_err();
+        let err = sut.send_with_fds(b"x", &fds).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidArgument);
         assert_eq!(err.raw_os_error(), None, "no call was made");
     }

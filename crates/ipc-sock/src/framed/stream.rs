@@ -24,19 +24,36 @@ use super::transport::{StreamSocket, object};
 ///   [`UnexpectedEof`](ipc_core::ErrorKind::UnexpectedEof) (the detail says how much of the
 ///   frame came), as for `receive_exact`; a reset connection is
 ///   [`PeerGone`](ipc_core::ErrorKind::PeerGone); a close between frames is `Ok(None)`;
-/// - after either of those two the stream is inside a frame, out of step: every later receive
-///   is [`CorruptSharedState`](ipc_core::ErrorKind::CorruptSharedState), so the bytes of a
-///   refused payload are never read as frames (a peer could forge them there); close it. The
-///   receive side is [`ipc_core::FrameDecoder`], the one `ipc-pipe`'s frames use too;
 /// - a `try_` or bounded receive that stops inside a frame
 ///   ([`WouldBlock`](ipc_core::ErrorKind::WouldBlock),
 ///   [`TimedOut`](ipc_core::ErrorKind::TimedOut)) keeps what came, and the next receive goes
-///   on from there: no byte is lost or read twice.
+///   on from there: no byte is lost or read twice;
+/// - every other error inside a frame (`MessageTooLarge`, `UnexpectedEof`, `PeerGone`, any
+///   error of the socket once part of a frame came) leaves the stream out of step: every
+///   later receive is [`CorruptSharedState`](ipc_core::ErrorKind::CorruptSharedState), so the
+///   bytes of a refused payload are never read as frames (a peer could forge them there);
+///   close it. An error of the socket between frames (no byte of the next one in yet) loses
+///   nothing, and the next receive may try again. The receive side is
+///   [`ipc_core::FrameDecoder`], the one `ipc-pipe`'s frames use too.
 ///
 /// Sends are whole too: a payload over the limit is refused before anything is sent. A send
 /// that stops after part of its frame went keeps the rest, which goes out first on the next
 /// send or [`flush`](Self::flush) ([`unsent`](Self::unsent) says how much), so the peer never
 /// sees frames interleaved or cut short by a timeout.
+///
+/// # Was my payload taken?
+///
+/// A send takes its payload (it will reach the peer, whole, unless the connection fails)
+/// exactly when it returns `Ok` or an error whose [`transferred`](ipc_core::Error::transferred)
+/// is `Some`; otherwise nothing of it went and nothing of it is kept, and sending it again is
+/// the caller's choice:
+///
+/// | A send returns | Its payload | Why |
+/// |---|---|---|
+/// | `Ok(())` | taken, all sent | |
+/// | an error, `transferred()` is `Some(n)` | taken: `n` bytes of its frame went, the rest is kept ([`unsent`](Self::unsent)) and goes out first on the next send or flush | the socket filled (`WouldBlock`, `TimedOut`) or failed inside this frame |
+/// | an error, `transferred()` is `None`, detail "the previous frame is still being sent; this payload was not taken" | not taken | an earlier frame is still part-sent and its rest did not all go |
+/// | any other error, `transferred()` is `None` | not taken | over the limit, or nothing of the frame went |
 ///
 /// # Readiness
 ///
@@ -119,6 +136,8 @@ impl<S: StreamSocket> FramedStream<S> {
     ///   nothing is sent.
     /// - [`PeerGone`](ipc_core::ErrorKind::PeerGone): the peer is gone (never a `SIGPIPE`).
     ///
+    /// Whether the payload was taken: see [Was my payload taken?](Self#was-my-payload-taken).
+    ///
     /// # Examples
     ///
     /// ```
@@ -134,10 +153,14 @@ impl<S: StreamSocket> FramedStream<S> {
     ///
     /// # Errors
     ///
-    /// [`WouldBlock`](ipc_core::ErrorKind::WouldBlock) when the socket had no room: if none of the frame
-    /// went, nothing is kept; if part went, the rest is kept for the next send or
-    /// [`flush`](Self::flush) (the detail says so, and [`unsent`](Self::unsent) is not 0).
-    /// Otherwise as [`send`](Self::send).
+    /// [`WouldBlock`](ipc_core::ErrorKind::WouldBlock) when the socket had no room: if none of
+    /// the frame went, nothing is kept; if part went, the payload is taken and the rest is
+    /// kept for the next send or [`flush`](Self::flush) (the detail says so,
+    /// [`transferred`](ipc_core::Error::transferred) is `Some`, and [`unsent`](Self::unsent)
+    /// is not 0); if an earlier frame is still part-sent and its rest did not all go, this
+    /// payload is not taken (the detail says so; see
+    /// [Was my payload taken?](Self#was-my-payload-taken)). Otherwise as
+    /// [`send`](Self::send).
     ///
     /// # Examples
     ///
@@ -154,8 +177,8 @@ impl<S: StreamSocket> FramedStream<S> {
     ///
     /// # Errors
     ///
-    /// [`TimedOut`](ipc_core::ErrorKind::TimedOut), keeping the rest of a part-sent frame as
-    /// [`try_send`](Self::try_send) does; otherwise as [`send`](Self::send).
+    /// [`TimedOut`](ipc_core::ErrorKind::TimedOut), taking the payload or not as
+    /// [`try_send`](Self::try_send) says; otherwise as [`send`](Self::send).
     ///
     /// # Examples
     ///
@@ -237,9 +260,11 @@ impl<S: StreamSocket> FramedStream<S> {
     ///   than the limit.
     /// - [`UnexpectedEof`](ipc_core::ErrorKind::UnexpectedEof): the peer closed (or died)
     ///   inside a frame.
-    /// - [`CorruptSharedState`](ipc_core::ErrorKind::CorruptSharedState): one of those two
-    ///   happened before; the stream is out of step and must be closed.
     /// - [`PeerGone`](ipc_core::ErrorKind::PeerGone): the connection was reset.
+    /// - [`CorruptSharedState`](ipc_core::ErrorKind::CorruptSharedState): an earlier receive
+    ///   failed inside a frame with anything but `WouldBlock` or `TimedOut` (one of the
+    ///   errors above, or the socket's own); the stream is out of step and must be closed
+    ///   (see [Whole frames or errors](Self#whole-frames-or-errors)).
     ///
     /// # Examples
     ///
@@ -326,9 +351,19 @@ impl<S: StreamSocket> FramedStream<S> {
         self.receive_with("receive_frame", Wait::deadline(deadline))
     }
 
-    /// The body of every send: finish an earlier frame, then this one.
+    /// The body of every send: finish an earlier frame, then this one. An error carries
+    /// `transferred` exactly when this payload was taken.
     fn send_with(&mut self, operation: &'static str, payload: &[u8], wait: Wait) -> Result<()> {
-        self.flush_with(wait)?;
+        if self.unsent() > 0 {
+            self.flush_with(wait).map_err(|err| {
+                let note = "the previous frame is still being sent; this payload was not taken";
+                let detail = match err.detail() {
+                    Some(detail) => format!("{detail}; {note}"),
+                    None => note.to_owned(),
+                };
+                err.with_detail(detail)
+            })?;
+        }
         let header = encode_frame_header(
             payload.len(),
             self.decoder.max_frame_len(),
@@ -339,7 +374,11 @@ impl<S: StreamSocket> FramedStream<S> {
         self.outgoing.extend_from_slice(&header);
         self.outgoing.extend_from_slice(payload);
         self.sent = 0;
-        self.flush_with(wait)
+        // A frame of which nothing went is dropped (not taken); one part-sent is kept (taken).
+        self.flush_with(wait).map_err(|err| match self.unsent() {
+            0 => err,
+            _ => err.with_transferred(self.sent),
+        })
     }
 
     /// Sends what is left of the outgoing frame. A frame of which nothing went is dropped on
@@ -452,105 +491,4 @@ impl<S: fmt::Debug> fmt::Debug for FramedStream<S> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::UnixStream;
-    use ipc_core::{ErrorKind, FRAME_HEADER_LEN};
-
-    #[test]
-    fn a_framed_stream_is_send_and_sync_when_its_stream_is() {
-        fn assert_send_sync<T: Send + Sync>() {}
-        assert_send_sync::<FramedStream<UnixStream>>();
-        assert_send_sync::<FramedStream<crate::TcpStream>>();
-    }
-
-    #[test]
-    fn a_frame_fed_a_byte_at_a_time_comes_out_whole_once() {
-        let (a, b) = UnixStream::pair().unwrap();
-        let mut sut = FramedStream::new(b);
-        let mut bytes = encode_frame_header(3, 3, "t", "t").unwrap().to_vec();
-        bytes.extend_from_slice(b"abc");
-        for byte in &bytes {
-            assert_eq!(sut.try_receive().unwrap_err().kind(), ErrorKind::WouldBlock);
-            a.send_all(&[*byte]).unwrap();
-        }
-        assert_eq!(sut.try_receive().unwrap().as_deref(), Some(&b"abc"[..]));
-        assert_eq!(sut.try_receive().unwrap_err().kind(), ErrorKind::WouldBlock);
-    }
-
-    #[test]
-    fn an_oversized_payload_is_refused_before_anything_is_sent() {
-        let (a, b) = UnixStream::pair().unwrap();
-        let mut sut = FramedStream::new(a).max_frame_len(2);
-        let err = sut.send(b"abc").unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::MessageTooLarge, "{err}");
-        assert_eq!(sut.unsent(), 0);
-        let err = b.try_receive(&mut [0; 8]).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::WouldBlock, "nothing was sent");
-    }
-
-    #[test]
-    fn a_send_that_stops_inside_a_frame_finishes_it_before_the_next() {
-        let (a, b) = UnixStream::pair().unwrap();
-        let mut sut = FramedStream::new(&a);
-        let big = vec![7_u8; 4 << 20];
-        let err = sut.try_send(&big).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::WouldBlock, "{err}");
-        assert!(sut.unsent() > 0 && sut.unsent() < big.len() + FRAME_HEADER_LEN);
-        let reader = std::thread::spawn(move || {
-            let mut framed = FramedStream::new(b);
-            (framed.receive().unwrap(), framed.receive().unwrap())
-        });
-        sut.send(b"next").unwrap();
-        let (first, second) = reader.join().unwrap();
-        assert_eq!(first.map(|p| p.len()), Some(big.len()));
-        assert_eq!(second.as_deref(), Some(&b"next"[..]));
-    }
-
-    #[test]
-    fn a_refused_payload_is_never_read_as_frames() {
-        // The probe: a payload over the limit that starts with a header of its own.
-        let (a, b) = UnixStream::pair().unwrap();
-        a.send_all(&[12, 0, 0, 0, 3, 0, 0, 0, b'e', b'v', b'i', b'l', 0, 0, 0, 0])
-            .unwrap();
-        let mut sut = FramedStream::new(b).max_frame_len(8);
-        let err = sut.receive().unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::MessageTooLarge, "{err}");
-        for _ in 0..2 {
-            let err = sut.try_receive().unwrap_err();
-            assert_eq!(err.kind(), ErrorKind::CorruptSharedState, "{err}");
-        }
-    }
-
-    #[test]
-    fn a_peer_that_closed_inside_a_frame_is_never_a_clean_end_later() {
-        let (a, b) = UnixStream::pair().unwrap();
-        a.send_all(&[5, 0, 0, 0, b'h']).unwrap();
-        drop(a);
-        let mut sut = FramedStream::new(b);
-        let err = sut.receive().unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::UnexpectedEof, "{err}");
-        assert_eq!(
-            err.detail(),
-            Some("the stream ended after 1 of 5 payload bytes")
-        );
-        let err = sut.receive().unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::CorruptSharedState, "{err}");
-    }
-
-    #[test]
-    fn a_send_stopped_inside_a_frame_keeps_the_os_error_as_its_source() {
-        let (a, _b) = UnixStream::pair().unwrap();
-        let mut sut = FramedStream::new(a);
-        let err = sut.try_send(&vec![7_u8; 4 << 20]).unwrap_err();
-        assert!(sut.unsent() > 0, "part of the frame went");
-        assert_eq!(err.kind(), ErrorKind::WouldBlock, "{err}");
-        assert_eq!(err.raw_os_error(), Some(libc::EAGAIN), "{err}");
-        assert!(std::error::Error::source(&err).is_some(), "{err}");
-        assert!(
-            err.detail()
-                .is_some_and(|detail| detail.contains("frame bytes went before this error")),
-            "{err}"
-        );
-    }
-}
+mod tests;

@@ -15,15 +15,15 @@ use crate::support::{PATIENCE, SockPath, Spawner, open_descriptors};
 /// Where a child finds its end of the socket pair.
 const SOCKET_FD: i32 = 10;
 
-/// In a child: sends three records (one pipe end with "one", two descriptors with an empty
-/// record, none with "three"), then reads what the parent writes through that pipe end.
+/// In a child: sends three records (one pipe end with "one", two descriptors with "2", none
+/// with "three"), then reads what the parent writes through that pipe end.
 fn record_sender(ctx: &ChildContext) {
     let socket = Seqpacket::from_fd(ctx.take_fd(SOCKET_FD)).unwrap();
     let (mut reader, writer) = std::io::pipe().unwrap();
     let null = std::fs::File::open("/dev/null").unwrap();
     socket.send_with_fds(b"one", &[writer.as_fd()]).unwrap();
     socket
-        .send_with_fds(b"", &[null.as_fd(), null.as_fd()])
+        .send_with_fds(b"2", &[null.as_fd(), null.as_fd()])
         .unwrap();
     socket.send(b"three").unwrap();
     drop(writer);
@@ -45,8 +45,8 @@ fn a_seqpacket_record_keeps_its_descriptors_and_its_boundaries_across_processes(
     let mut buf = [0; 16];
     let (len, mut fds) = sut.receive_with_fds_timeout(&mut buf, 4, PATIENCE).unwrap();
     assert_eq!((&buf[..len], fds.len()), (&b"one"[..], 1));
-    let (len, empty) = sut.receive_with_fds_timeout(&mut buf, 4, PATIENCE).unwrap();
-    assert_eq!((len, empty.len()), (0, 2));
+    let (len, two) = sut.receive_with_fds_timeout(&mut buf, 4, PATIENCE).unwrap();
+    assert_eq!((&buf[..len], two.len()), (&b"2"[..], 2));
     let (len, none) = sut.receive_with_fds_timeout(&mut buf, 4, PATIENCE).unwrap();
     assert_eq!((&buf[..len], none.len()), (&b"three"[..], 0));
     std::fs::File::from(fds.remove(0))
@@ -54,6 +54,47 @@ fn a_seqpacket_record_keeps_its_descriptors_and_its_boundaries_across_processes(
         .unwrap();
     child.expect_report("read \"through the record's pipe\"", PATIENCE);
     child.expect_success(PATIENCE);
+}
+
+#[test]
+fn an_empty_seqpacket_record_is_refused_whatever_it_carries_and_never_reaches_the_peer() {
+    let (sut, peer) = Seqpacket::pair().unwrap();
+    let null = std::fs::File::open("/dev/null").unwrap();
+    let fds = [null.as_fd()];
+    let me = Credentials::current();
+    let results = [
+        sut.send_with_fds(b"", &[]),
+        sut.send_with_fds(b"", &fds),
+        sut.try_send_with_fds(b"", &fds),
+        sut.send_with_fds_timeout(b"", &fds, PATIENCE),
+        sut.send_with_credentials(b"", me),
+        sut.try_send_with_credentials(b"", me),
+    ];
+    for result in results {
+        let err = result.unwrap_err();
+        assert_eq!(err.kind(), ipc_core::ErrorKind::InvalidArgument, "{err}");
+        assert!(
+            err.detail()
+                .is_some_and(|detail| detail.contains("end of input")),
+            "{err}"
+        );
+    }
+    sut.send_with_fds(b"after", &fds).unwrap();
+    let (len, got) = peer
+        .receive_with_fds_timeout(&mut [0; 8], 4, PATIENCE)
+        .unwrap();
+    assert_eq!((len, got.len()), (5, 1), "the first record the peer sees");
+}
+
+#[test]
+fn an_empty_datagram_still_carries_descriptors() {
+    let (sut, peer) = UnixDatagram::pair().unwrap();
+    let null = std::fs::File::open("/dev/null").unwrap();
+    sut.send_with_fds(b"", &[null.as_fd()]).unwrap();
+    let (len, got) = peer
+        .receive_with_fds_timeout(&mut [0; 8], 4, PATIENCE)
+        .unwrap();
+    assert_eq!((len, got.len()), (0, 1));
 }
 
 /// In a child: sends a pipe end in a datagram to the `to` address from an unbound socket,

@@ -1,6 +1,7 @@
 //! A writer whose `SIGPIPE` is at `SIG_DFL` gets `PeerGone` from every send form when the peer
 //! is gone, and survives: the plain sends, the `sendmsg` ones (descriptors, credentials),
-//! `io::Write`, on a stream, a seqpacket socket and a datagram socket.
+//! `io::Write`, [`FramedStream`](ipc_sock::FramedStream), on a Unix stream, a TCP stream, a
+//! seqpacket socket and a datagram socket.
 
 use std::io::Write;
 use std::os::fd::AsFd;
@@ -9,8 +10,10 @@ use std::time::{Duration, Instant};
 use ipc_core::testing::{ChildBuilder, ChildContext, SigpipeDisposition, set_sigpipe};
 use ipc_core::{Error, ErrorKind, Result};
 use ipc_sock::{
-    Credentials, Seqpacket, SeqpacketListener, UnixAddress, UnixDatagram, UnixListener, UnixStream,
+    Credentials, FramedStream, Seqpacket, SeqpacketListener, TcpListener, TcpStream, UnixAddress,
+    UnixDatagram, UnixListener, UnixStream,
 };
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
 
 use crate::support::{PATIENCE, SockPath, Spawner};
 
@@ -75,6 +78,9 @@ fn writer(ctx: &ChildContext) {
         stream.try_send_with_credentials(b"x", me).map(drop),
         from_io(writer.write(b"x").map(drop)),
         from_io(writer.write_all(&[0; 100_000])),
+        FramedStream::new(&stream).send(b"x"),
+        FramedStream::new(&stream).try_send(b"x"),
+        FramedStream::new(&stream).send_timeout(&[0; 100_000], PATIENCE),
     ];
     // Reaching this line at all is the proof: a SIGPIPE at SIG_DFL would have killed us.
     ctx.report(&kinds(&results));
@@ -91,7 +97,7 @@ fn a_writer_with_default_sigpipe_gets_peer_gone_from_every_send_and_survives() {
     let mut child =
         Spawner::lock().spawn(ChildBuilder::new("writer").arg("path", path.path().display()));
     drop(sut.accept_timeout(PATIENCE).unwrap());
-    child.expect_report(&["PeerGone"; 12].join(" "), PATIENCE);
+    child.expect_report(&["PeerGone"; 15].join(" "), PATIENCE);
     child.expect_success(PATIENCE);
     drop(sut);
     path.assert_nothing_left();
@@ -113,7 +119,7 @@ fn packet_writer(ctx: &ChildContext) {
     let me = Credentials::current();
     let results = [
         sut.send_with_fds(b"x", &fds).map(drop),
-        sut.send_with_fds(b"", &fds).map(drop),
+        sut.send_with_fds_timeout(b"x", &fds, PATIENCE).map(drop),
         sut.try_send_with_fds(b"x", &fds).map(drop),
         sut.send_with_fds_deadline(b"x", &fds, Instant::now() + PATIENCE)
             .map(drop),
@@ -204,4 +210,44 @@ fn a_datagram_writer_with_default_sigpipe_gets_peer_gone_or_not_found_and_surviv
     );
     child.expect_success(PATIENCE);
     path.assert_nothing_left();
+}
+
+/// In a child with `SIGPIPE` at `SIG_DFL`: connects over TCP, waits for the server to close,
+/// draws and waits for its reset, then sends through `io::Write` and `FramedStream` and
+/// reports each error's kind.
+fn tcp_writer(ctx: &ChildContext) {
+    set_sigpipe(SigpipeDisposition::Default);
+    let address = ctx.arg("address").unwrap().parse().unwrap();
+    let stream = TcpStream::connect_timeout(&address, PATIENCE).unwrap();
+    assert_eq!(stream.receive_timeout(&mut [0; 1], PATIENCE).unwrap(), 0);
+    // The first send after the peer's close draws its RST; wait for the reset itself
+    // (POLLERR | POLLHUP, reported whatever events are asked for).
+    stream.send(b"x").unwrap();
+    let mut fds = [PollFd::new(&stream, PollFlags::empty())];
+    let patience = Timespec::try_from(PATIENCE).unwrap();
+    assert_eq!(poll(&mut fds, Some(&patience)).unwrap(), 1, "no reset");
+    let mut writer = &stream;
+    let results = [
+        from_io(writer.write(b"x").map(drop)),
+        from_io(writer.write_all(&[0; 100_000])),
+        FramedStream::new(&stream).send(b"x"),
+        FramedStream::new(&stream).try_send(b"x"),
+        FramedStream::new(&stream).send_timeout(&[0; 100_000], PATIENCE),
+    ];
+    // Reaching this line at all is the proof: a SIGPIPE at SIG_DFL would have killed us.
+    ctx.report(&kinds(&results));
+}
+
+#[test]
+fn a_tcp_writer_with_default_sigpipe_gets_peer_gone_from_io_write_and_frames_and_survives() {
+    if let Some(ctx) = ChildContext::current() {
+        tcp_writer(&ctx);
+        return;
+    }
+    let sut = TcpListener::bind(&"127.0.0.1:0".parse().unwrap()).unwrap();
+    let mut child =
+        Spawner::lock().spawn(ChildBuilder::new("writer").arg("address", sut.local_address()));
+    drop(sut.accept_timeout(PATIENCE).unwrap());
+    child.expect_report(&["PeerGone"; 5].join(" "), PATIENCE);
+    child.expect_success(PATIENCE);
 }
