@@ -27,8 +27,9 @@ const BUFFER_LEN: usize = 64 * 1024;
 ///
 /// # Out of step
 ///
-/// A header over the limit, or a stream that ends inside a frame, leaves the stream inside a
-/// frame: what comes next is not a header. Every later receive fails with
+/// A header over the limit, a stream that ends inside a frame, or any read error inside a
+/// frame other than `WouldBlock` and `TimedOut` leaves the stream inside a frame: what comes
+/// next is not a header. Every later receive fails with
 /// [`CorruptSharedState`](ipc_core::ErrorKind::CorruptSharedState), never reading a refused
 /// payload as frames (which would let a peer forge them); close the stream. The receive side
 /// is [`ipc_core::FrameDecoder`], the one `ipc-sock`'s framing uses too.
@@ -102,10 +103,12 @@ impl<R: Read> FrameReader<R> {
     /// - [`ErrorKind::MessageTooLarge`](ipc_core::ErrorKind::MessageTooLarge) when a header
     ///   announces more than the limit;
     /// - [`ErrorKind::CorruptSharedState`](ipc_core::ErrorKind::CorruptSharedState) on every
-    ///   receive after one of those two: the stream is inside a frame, out of step, and must
-    ///   be closed (see [Out of step](Self#out-of-step));
-    /// - the stream's own errors (a [`Reader`]'s are returned as it made them), after which
-    ///   the next call resumes the frame (see [Resuming](Self#resuming)).
+    ///   receive after one of those two, or after any error other than `WouldBlock` and
+    ///   `TimedOut` inside a frame: the stream is out of step and must be closed (see
+    ///   [Out of step](Self#out-of-step));
+    /// - the stream's own errors (a [`Reader`]'s are returned as it made them); after
+    ///   `WouldBlock` or `TimedOut`, or any error between frames, the next call resumes (see
+    ///   [Resuming](Self#resuming)).
     ///
     /// # Examples
     ///
