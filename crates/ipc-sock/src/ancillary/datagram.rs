@@ -306,4 +306,37 @@ mod tests {
         let err = server.receive_message_from(&mut [0; 4], 1).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::MessageTooLarge);
     }
+
+    #[test]
+    fn the_blocking_send_to_with_fds_waits_on_a_descriptor_adopted_non_blocking() {
+        let at = address("anc-nonblocking");
+        let receiver = UnixDatagram::bind(&at).unwrap();
+        let sender = UnixDatagram::unbound().unwrap();
+        let shared: std::os::fd::OwnedFd = sender.into();
+        rustix::io::ioctl_fionbio(&shared, true).unwrap();
+        let sut = UnixDatagram::from_fd(shared).unwrap();
+        let (_reader, writer) = rustix::pipe::pipe().unwrap();
+        let mut queued = 0;
+        while sut.try_send_to(b"fill", &at).is_ok() {
+            queued += 1;
+        }
+        // The sender must meet a full queue: the drainer starts after a pause (if it came
+        // first the test would pass without showing anything, never fail wrongly).
+        let drainer = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            let mut buf = [0; 16];
+            for _ in 0..queued {
+                receiver
+                    .receive_timeout(&mut buf, std::time::Duration::from_secs(10))
+                    .unwrap();
+            }
+            let (len, fds) = receiver
+                .receive_with_fds_timeout(&mut buf, 1, std::time::Duration::from_secs(10))
+                .unwrap();
+            assert_eq!((&buf[..len], fds.len()), (&b"with fd"[..], 1));
+        });
+        sut.send_to_with_fds(b"with fd", &[writer.as_fd()], &at)
+            .unwrap();
+        drainer.join().unwrap();
+    }
 }

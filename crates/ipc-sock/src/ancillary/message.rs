@@ -6,8 +6,9 @@
 //! specific to one of them.
 
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::time::Duration;
 
-use ipc_core::{Error, ErrorKind, Limit, LimitScope, Result, Wait};
+use ipc_core::{Deadline, Error, ErrorKind, Limit, LimitScope, Result, Wait};
 use rustix::event::PollFlags;
 use rustix::io::Errno;
 use rustix::net::SocketAddrAny;
@@ -16,7 +17,7 @@ use super::cmsg::{self, ControlBuffer, Encoder};
 use super::credentials::{Credentials, UCRED_LEN};
 use crate::address::UnixAddress;
 use crate::message::send_to_until;
-use crate::socket::Socket;
+use crate::socket::{Descriptor, Socket};
 use crate::sys::ancillary as sys;
 
 /// `SCM_MAX_FD`: the most descriptors one message may carry ("The kernel constant
@@ -185,6 +186,14 @@ fn send_with(
             sys::sendmsg_to(socket.fd(), data, control, Some(to), true)
         })
         .map_err(|errno| socket.error(OPERATION, errno)),
+        // A descriptor in non-blocking mode (adopted so by from_fd) cannot block in the call:
+        // wait as the bounded forms do, without a bound, as a plain `send_to` does.
+        (Some(to), Wait::Forever) if socket.descriptor() == Descriptor::NonBlocking => {
+            send_to_until(Deadline::after(Duration::MAX), || {
+                sys::sendmsg_to(socket.fd(), data, control, Some(to), true)
+            })
+            .map_err(|errno| socket.error(OPERATION, errno))
+        }
         (Some(to), _) => wait
             .retry(|_| {
                 sys::sendmsg_to(
