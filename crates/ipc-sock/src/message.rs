@@ -88,17 +88,23 @@ impl Socket {
     ///
     /// As [`Socket::io`]; `MessageTooLarge` when the message was longer than `buf`: it is
     /// consumed all the same (the kernel discards the rest), and the error names both sizes.
-    /// `InvalidArgument` when the message carried descriptors (or credentials) that a plain
-    /// receive cannot take: the kernel closed them and the message is consumed; its data is in
-    /// `buf` and its length in [`Error::transferred`].
+    ///
+    /// Descriptors the message carried (sent with `send_with_fds`) are closed by the kernel,
+    /// unseen: a plain receive is one `recv(2)`, which has no room for them, and noticing
+    /// would take a `recvmsg` with a control buffer on every call (measured: up to a third
+    /// slower on small messages). Messages that may carry descriptors are received with
+    /// `receive_with_fds`, which reports any it could not take.
     pub(crate) fn receive_message(
         &self,
         operation: &'static str,
         buf: &mut [u8],
         wait: Wait,
     ) -> Result<usize> {
-        self.receive_message_from(operation, buf, wait)
-            .map(|(length, _)| length)
+        let capacity = buf.len();
+        let length = self.io(operation, PollFlags::IN, wait, |fd, dont_wait| {
+            sys::recv_message(fd, buf, false, dont_wait)
+        })?;
+        self.fits(operation, length, capacity)
     }
 
     /// Receives one message into `buf`: its length and the sender's address (`None` for a
@@ -114,14 +120,11 @@ impl Socket {
         wait: Wait,
     ) -> Result<(usize, Option<UnixAddress>)> {
         let capacity = buf.len();
-        let got = self.io(operation, PollFlags::IN, wait, |fd, dont_wait| {
-            sys::recv_message(fd, buf, dont_wait)
+        let (length, from) = self.io(operation, PollFlags::IN, wait, |fd, dont_wait| {
+            sys::recv_message_from(fd, buf, dont_wait)
         })?;
-        if got.dropped_control {
-            return Err(self.descriptors_dropped(operation, got.length.min(capacity)));
-        }
-        let length = self.fits(operation, got.length, capacity)?;
-        Ok((length, got.from.and_then(UnixAddress::from_raw)))
+        let length = self.fits(operation, length, capacity)?;
+        Ok((length, from.and_then(UnixAddress::from_raw)))
     }
 
     /// The length of the next message, waiting for one, without consuming it
@@ -132,7 +135,7 @@ impl Socket {
     /// As [`Socket::io`].
     pub(crate) fn peek_message_size(&self, operation: &'static str, wait: Wait) -> Result<usize> {
         self.io(operation, PollFlags::IN, wait, |fd, dont_wait| {
-            sys::peek_message_size(fd, dont_wait)
+            sys::recv_message(fd, &mut [], true, dont_wait)
         })
     }
 
@@ -147,19 +150,6 @@ impl Socket {
                 "a message of {length} bytes arrived for a buffer of {capacity} bytes; it was \
                  consumed and discarded, not truncated"
             )))
-    }
-
-    /// The error of a message (`length` bytes of it now in the caller's buffer) that carried
-    /// descriptors a plain receive cannot take.
-    fn descriptors_dropped(&self, operation: &'static str, length: usize) -> Error {
-        Error::new(ErrorKind::InvalidArgument, operation)
-            .with_object(self.object().clone())
-            .with_detail(
-                "descriptors (or credentials) arrived that this receive cannot take, and the \
-                 kernel closed them; the message's data was received and the message consumed \
-                 (its length is the error's transferred count); use receive_with_fds",
-            )
-            .with_transferred(length)
     }
 
     /// Adds the sizes to a `MessageTooLarge` (`EMSGSIZE`) send error.
@@ -241,72 +231,32 @@ mod tests {
         }
     }
 
-    /// Checks that a plain receive on `b` refuses a message `a` sent with `fds` descriptors,
-    /// with its data in the buffer and its length as transferred, and that the next message
-    /// is received as usual.
-    fn check_descriptors_refused(
-        send: impl Fn(&[u8], &[std::os::fd::BorrowedFd<'_>]),
-        receive: impl Fn(&mut [u8]) -> Result<usize>,
-        fds: usize,
-    ) {
+    /// Counts this process's open descriptors.
+    fn open_descriptors() -> usize {
+        std::fs::read_dir("/proc/self/fd").unwrap().count()
+    }
+
+    #[test]
+    fn a_plain_receive_takes_the_data_of_a_message_that_carried_descriptors_and_leaks_none() {
         use std::os::fd::AsFd;
-        let files: Vec<_> = (0..fds)
+        let (a, b) = crate::Seqpacket::pair().unwrap();
+        let (c, d) = crate::UnixDatagram::pair().unwrap();
+        let files: Vec<_> = (0..3)
             .map(|_| std::fs::File::open("/dev/null").unwrap())
             .collect();
         let borrowed: Vec<_> = files.iter().map(AsFd::as_fd).collect();
-        send(b"with fds", &borrowed);
-        send(b"plain", &[]);
+        a.send_with_fds(b"with fds", &borrowed).unwrap();
+        c.send_with_fds(b"with fds", &borrowed).unwrap();
+        drop(files);
         let mut buf = [0; 16];
-        let err = receive(&mut buf).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
-        assert_eq!(err.transferred(), Some(8));
-        assert_eq!(&buf[..8], b"with fds");
-        assert!(err.detail().unwrap().contains("receive_with_fds"), "{err}");
-        let n = receive(&mut buf).unwrap();
-        assert_eq!(&buf[..n], b"plain");
-    }
-
-    #[test]
-    fn a_plain_receive_refuses_a_datagram_that_carried_descriptors_and_consumes_it() {
-        for (fds, pass_credentials) in [(1, false), (3, false), (1, true), (0, true)] {
-            let (a, b) = crate::UnixDatagram::pair().unwrap();
-            b.set_pass_credentials(pass_credentials).unwrap();
-            if fds == 0 {
-                a.send(b"plain").unwrap();
-                let mut buf = [0; 8];
-                assert_eq!(b.receive(&mut buf).unwrap(), 5, "credentials are no reason");
-                continue;
-            }
-            check_descriptors_refused(
-                |data, fds| a.send_with_fds(data, fds).unwrap(),
-                |buf| b.receive(buf),
-                fds,
-            );
-            check_descriptors_refused(
-                |data, fds| a.send_with_fds(data, fds).unwrap(),
-                |buf| b.receive_from(buf).map(|(n, _)| n),
-                fds,
-            );
-        }
-    }
-
-    #[test]
-    fn a_plain_receive_refuses_a_record_that_carried_descriptors_and_consumes_it() {
-        for (fds, pass_credentials) in [(1, false), (3, false), (1, true), (0, true)] {
-            let (a, b) = crate::Seqpacket::pair().unwrap();
-            b.set_pass_credentials(pass_credentials).unwrap();
-            if fds == 0 {
-                a.send(b"plain").unwrap();
-                let mut buf = [0; 8];
-                assert_eq!(b.receive(&mut buf).unwrap(), 5, "credentials are no reason");
-                continue;
-            }
-            check_descriptors_refused(
-                |data, fds| a.send_with_fds(data, fds).unwrap(),
-                |buf| b.receive(buf),
-                fds,
-            );
-        }
+        // Other tests open and close descriptors in parallel threads: the count is compared
+        // with slack, and what matters is that three per receive do not stay.
+        let before = open_descriptors();
+        let n = b.receive(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"with fds");
+        let n = d.receive(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"with fds");
+        assert!(open_descriptors() < before + 6);
     }
 
     #[test]

@@ -196,12 +196,9 @@ impl UnixDatagram {
     /// [`MessageTooLarge`](ipc_core::ErrorKind::MessageTooLarge) when the datagram is longer
     /// than `buf`, naming both sizes. The datagram is consumed all the same (nothing of it is
     /// returned); [`peek_size`](Self::peek_size) tells the size without consuming it.
-    /// [`InvalidArgument`](ipc_core::ErrorKind::InvalidArgument) when the datagram carried
-    /// descriptors (sent with `send_with_fds`), which a plain receive cannot take: the kernel
-    /// (or this call) closed them and the datagram is consumed; its data is in `buf` and its
-    /// length in [`Error::transferred`](ipc_core::Error::transferred). Receive such datagrams
-    /// with `receive_with_fds`. (Credentials, once `set_pass_credentials` is on, are simply
-    /// ignored.)
+    /// Descriptors a datagram carried (sent with `send_with_fds`) are closed by the kernel,
+    /// unseen: receive such datagrams with `receive_with_fds`, which reports any it could not
+    /// take.
     ///
     /// # Examples
     ///

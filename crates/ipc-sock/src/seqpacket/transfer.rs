@@ -102,11 +102,9 @@ impl Seqpacket {
     ///
     /// - [`MessageTooLarge`](ErrorKind::MessageTooLarge): the record is longer than `buf`;
     ///   the error names both sizes, and the record is consumed all the same.
-    /// - [`InvalidArgument`](ErrorKind::InvalidArgument): the record carried descriptors (sent
-    ///   with `send_with_fds`), which a plain receive cannot take: they were closed and the
-    ///   record is consumed; its data is in `buf` and its length in
-    ///   [`Error::transferred`](ipc_core::Error::transferred). Receive such records with
-    ///   `receive_with_fds` (credentials, once `set_pass_credentials` is on, are ignored).
+    /// - Descriptors a record carried (sent with `send_with_fds`) are not an error: the kernel
+    ///   closes them, unseen. Receive such records with `receive_with_fds`, which reports any
+    ///   it could not take.
     /// - [`PeerGone`](ErrorKind::PeerGone): the connection was reset.
     ///
     /// # Examples
