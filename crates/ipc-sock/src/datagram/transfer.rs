@@ -214,66 +214,6 @@ impl UnixDatagram {
         self.socket().receive_message("recv", buf, Wait::Forever)
     }
 
-    /// Receives one datagram without waiting.
-    ///
-    /// # Errors
-    ///
-    /// [`WouldBlock`](ipc_core::ErrorKind::WouldBlock) when none is there; as
-    /// [`receive`](Self::receive) otherwise.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (_a, b) = ipc_sock::UnixDatagram::pair()?;
-    /// let err = b.try_receive(&mut [0; 4]).unwrap_err();
-    /// assert_eq!(err.kind(), ipc_core::ErrorKind::WouldBlock);
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    pub fn try_receive(&self, buf: &mut [u8]) -> Result<usize> {
-        self.socket()
-            .receive_message("recv", buf, Wait::NonBlocking)
-    }
-
-    /// Receives one datagram, waiting at most `timeout`.
-    ///
-    /// # Errors
-    ///
-    /// [`TimedOut`](ipc_core::ErrorKind::TimedOut) when none came; as
-    /// [`receive`](Self::receive) otherwise.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (_a, b) = ipc_sock::UnixDatagram::pair()?;
-    /// let err = b.receive_timeout(&mut [0; 4], std::time::Duration::from_millis(10)).unwrap_err();
-    /// assert_eq!(err.kind(), ipc_core::ErrorKind::TimedOut);
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    pub fn receive_timeout(&self, buf: &mut [u8], timeout: Duration) -> Result<usize> {
-        self.socket()
-            .receive_message("recv", buf, Wait::timeout(timeout))
-    }
-
-    /// Receives one datagram, waiting until `deadline` at most.
-    ///
-    /// # Errors
-    ///
-    /// As [`receive_timeout`](Self::receive_timeout).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (a, b) = ipc_sock::UnixDatagram::pair()?;
-    /// a.send(b"x")?;
-    /// let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
-    /// assert_eq!(b.receive_deadline(&mut [0; 4], deadline)?, 1);
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    pub fn receive_deadline(&self, buf: &mut [u8], deadline: Instant) -> Result<usize> {
-        self.socket()
-            .receive_message("recv", buf, Wait::deadline(deadline))
-    }
-
     /// Receives one datagram and its sender's address (`None` for a sender that did not
     /// bind, which cannot be replied to).
     ///
@@ -366,85 +306,14 @@ impl UnixDatagram {
         self.socket()
             .receive_message_from("recvfrom", buf, Wait::deadline(deadline))
     }
-
-    /// The length of the next datagram, waiting for one, without consuming it
-    /// (`MSG_PEEK | MSG_TRUNC`): size a buffer with it, then [`receive`](Self::receive).
-    /// Another process or thread receiving from the same socket may take that datagram
-    /// first, so the receive can still find a different one.
-    ///
-    /// # Errors
-    ///
-    /// As [`receive`](Self::receive), except that nothing is too large.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (a, b) = ipc_sock::UnixDatagram::pair()?;
-    /// a.send(&[1; 3000])?;
-    /// let mut buf = vec![0; b.peek_size()?];
-    /// assert_eq!(b.receive(&mut buf)?, 3000);
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    pub fn peek_size(&self) -> Result<usize> {
-        self.socket().peek_message_size("recv", Wait::Forever)
-    }
-
-    /// The length of the next datagram without waiting or consuming it.
-    ///
-    /// # Errors
-    ///
-    /// [`WouldBlock`](ipc_core::ErrorKind::WouldBlock) when none is there.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (a, b) = ipc_sock::UnixDatagram::pair()?;
-    /// assert!(b.try_peek_size().unwrap_err().is_would_block());
-    /// a.send(b"abc")?;
-    /// assert_eq!(b.try_peek_size()?, 3);
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    pub fn try_peek_size(&self) -> Result<usize> {
-        self.socket().peek_message_size("recv", Wait::NonBlocking)
-    }
-
-    /// The length of the next datagram, waiting at most `timeout`, without consuming it.
-    ///
-    /// # Errors
-    ///
-    /// [`TimedOut`](ipc_core::ErrorKind::TimedOut) when none came.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (_a, b) = ipc_sock::UnixDatagram::pair()?;
-    /// let err = b.peek_size_timeout(std::time::Duration::from_millis(10)).unwrap_err();
-    /// assert_eq!(err.kind(), ipc_core::ErrorKind::TimedOut);
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    pub fn peek_size_timeout(&self, timeout: Duration) -> Result<usize> {
-        self.socket()
-            .peek_message_size("recv", Wait::timeout(timeout))
-    }
-
-    /// The length of the next datagram, waiting until `deadline` at most, without consuming
-    /// it.
-    ///
-    /// # Errors
-    ///
-    /// As [`peek_size_timeout`](Self::peek_size_timeout).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (a, b) = ipc_sock::UnixDatagram::pair()?;
-    /// a.send(b"ab")?;
-    /// let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
-    /// assert_eq!(b.peek_size_deadline(deadline)?, 2);
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    pub fn peek_size_deadline(&self, deadline: Instant) -> Result<usize> {
-        self.socket()
-            .peek_message_size("recv", Wait::deadline(deadline))
-    }
 }
+
+crate::message_forms::message_forms!(
+    UnixDatagram,
+    unit: "datagram",
+    peek: [
+        "(`MSG_PEEK | MSG_TRUNC`): size a buffer with it, then [`receive`](Self::receive).",
+        "Another process or thread receiving from the same socket may take that datagram",
+        "first, so the receive can still find a different one.",
+    ],
+);

@@ -1,10 +1,8 @@
 //! The listening socket and its accept calls.
 
-use std::fmt;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 
-use ipc_core::{Error, ErrorKind, Object, Result, Wait};
-use rustix::event::PollFlags;
+use ipc_core::{Error, ErrorKind, Object, Result};
 use rustix::net::{AddressFamily, SocketType};
 
 use super::bind::{BoundPath, bind_listening};
@@ -163,106 +161,6 @@ impl UnixListener {
             socket,
         })
     }
-
-    /// Takes a descriptor that must be a listening Unix stream socket (inherited from a
-    /// supervisor, say), checked with `SO_DOMAIN`, `SO_TYPE` and `SO_ACCEPTCONN`, and makes it
-    /// non-blocking. The listener does not own the path: nothing is removed on drop.
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidArgument`](ErrorKind::InvalidArgument) when it is not one; the descriptor is
-    /// closed.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::os::fd::OwnedFd;
-    ///
-    /// let address = ipc_sock::UnixAddress::abstract_name(ipc_core::unique_name("doc-fd"))?;
-    /// let fd: OwnedFd = ipc_sock::UnixListener::bind(&address)?.into();
-    /// let listener = ipc_sock::UnixListener::from_fd(fd)?;
-    /// let _client = ipc_sock::UnixStream::connect(&address)?;
-    /// let _accepted = listener.accept()?;
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    pub fn from_fd(fd: OwnedFd) -> Result<Self> {
-        let (socket, address) = adopt_listening(
-            fd,
-            SocketType::STREAM,
-            "a Unix stream socket",
-            "unix_listener_from_fd",
-        )?;
-        Ok(Self {
-            address,
-            bound: None,
-            socket,
-        })
-    }
-
-    /// The address the listener was bound to (`None` for one taken with
-    /// [`from_fd`](Self::from_fd) whose address the kernel does not report).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let address = ipc_sock::UnixAddress::abstract_name(ipc_core::unique_name("doc-addr"))?;
-    /// let listener = ipc_sock::UnixListener::bind(&address)?;
-    /// assert_eq!(listener.local_address(), Some(&address));
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    pub fn local_address(&self) -> Option<&UnixAddress> {
-        self.address.as_ref()
-    }
-
-    /// Leaves the socket file at the path when this listener drops or becomes an
-    /// [`OwnedFd`], so that a descriptor handed to another process (a supervisor's worker,
-    /// say) stays reachable by its path. No effect on an abstract address or on a listener
-    /// taken with [`from_fd`](Self::from_fd), which owns no path.
-    ///
-    /// The lock file `<path>.lock` is still removed on drop and its lock let go, because the
-    /// lock dies with this process while the descriptor may live on elsewhere: it could no
-    /// longer prove anything. So after the drop the path holds a socket without a lock file,
-    /// which the next [`bind`](Self::bind) refuses with
-    /// [`AlreadyExists`](ErrorKind::AlreadyExists) whether or not the socket still listens,
-    /// unless [`UnixListenerBuilder::reclaim_unlocked`] takes it over. Whoever ends the
-    /// socket's life removes the file.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::os::fd::OwnedFd;
-    /// use ipc_sock::{UnixAddress, UnixListener, UnixStream};
-    ///
-    /// let dir = tempfile::tempdir()?;
-    /// let path = dir.path().join("handed-over");
-    /// let address = UnixAddress::path(&path)?;
-    /// let mut listener = UnixListener::bind(&address)?;
-    /// listener.persist();
-    /// let fd: OwnedFd = listener.into(); // to be handed to another process
-    /// assert!(path.exists(), "still reachable by its path");
-    /// let _client = UnixStream::connect(&address)?;
-    /// let _accepted = UnixListener::from_fd(fd)?.accept()?;
-    /// std::fs::remove_file(&path)?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn persist(&mut self) {
-        if let Some(bound) = &mut self.bound {
-            bound.persist();
-        }
-    }
-
-    /// The one accept, in the form `wait` asks for.
-    fn accept_with(&self, wait: Wait) -> Result<UnixStream> {
-        let fd = self
-            .socket
-            .io("accept4", PollFlags::IN, wait, |fd, _| sys::accept(fd))?;
-        let object = self.socket.object().clone();
-        Ok(UnixStream::from_socket(Socket::new(
-            fd,
-            object,
-            Descriptor::Blocking,
-        )))
-    }
 }
 
 /// Takes `fd` after checking that it is a listening Unix socket of type `kind` (`what` names
@@ -305,31 +203,67 @@ crate::accept_forms::accept_forms!(
     ok: "# Ok::<(), ipc_core::Error>(())",
 );
 
+crate::listener_forms::listener_forms!(
+    UnixListener => UnixStream,
+    kind: STREAM,
+    what: "a Unix stream socket",
+    operation: "unix_listener_from_fd",
+    from_fd: [
+        "Takes a descriptor that must be a listening Unix stream socket (inherited from a",
+        "supervisor, say), checked with `SO_DOMAIN`, `SO_TYPE` and `SO_ACCEPTCONN`, and makes it",
+        "non-blocking. The listener does not own the path: nothing is removed on drop.",
+    ],
+    from_fd_example: [
+        "use std::os::fd::OwnedFd;",
+        "",
+        "let address = ipc_sock::UnixAddress::abstract_name(ipc_core::unique_name(\"doc-fd\"))?;",
+        "let fd: OwnedFd = ipc_sock::UnixListener::bind(&address)?.into();",
+        "let listener = ipc_sock::UnixListener::from_fd(fd)?;",
+        "let _client = ipc_sock::UnixStream::connect(&address)?;",
+        "let _accepted = listener.accept()?;",
+        "# Ok::<(), ipc_core::Error>(())",
+    ],
+    persist: [
+        "Leaves the socket file at the path when this listener drops or becomes an",
+        "[`OwnedFd`](std::os::fd::OwnedFd), so that a descriptor handed to another process",
+        "(a supervisor's worker, say) stays reachable by its path. No effect on an abstract",
+        "address or on a listener taken with [`from_fd`](Self::from_fd), which owns no path.",
+        "",
+        "The lock file `<path>.lock` is still removed on drop and its lock let go, because the",
+        "lock dies with this process while the descriptor may live on elsewhere: it could no",
+        "longer prove anything. So after the drop the path holds a socket without a lock file,",
+        "which the next [`bind`](Self::bind) refuses with",
+        "[`AlreadyExists`](ErrorKind::AlreadyExists) whether or not the socket still listens,",
+        "unless [`UnixListenerBuilder::reclaim_unlocked`] takes it over. Whoever ends the",
+        "socket's life removes the file.",
+    ],
+    persist_example: [
+        "use std::os::fd::OwnedFd;",
+        "use ipc_sock::{UnixAddress, UnixListener, UnixStream};",
+        "",
+        "let dir = tempfile::tempdir()?;",
+        "let path = dir.path().join(\"handed-over\");",
+        "let address = UnixAddress::path(&path)?;",
+        "let mut listener = UnixListener::bind(&address)?;",
+        "listener.persist();",
+        "let fd: OwnedFd = listener.into(); // to be handed to another process",
+        "assert!(path.exists(), \"still reachable by its path\");",
+        "let _client = UnixStream::connect(&address)?;",
+        "let _accepted = UnixListener::from_fd(fd)?.accept()?;",
+        "std::fs::remove_file(&path)?;",
+        "# Ok::<(), Box<dyn std::error::Error>>(())",
+    ],
+    into_fd: [
+        "The listening descriptor (non-blocking). What happens to the path is what the drop",
+        "does: the lock file is removed and its lock let go, and so is the socket file unless",
+        "[`persist`](UnixListener::persist) was called. Without `persist` the descriptor keeps",
+        "listening but nobody can reach it by the path any more (the path's lock would be gone",
+        "with this handle, so nothing would stop the next listener from reclaiming it); with",
+        "it, the socket file stays and the next bind refuses the path (see `persist`).",
+    ],
+);
+
 crate::descriptor::descriptor_access!(UnixListener);
-
-impl From<UnixListener> for OwnedFd {
-    /// The listening descriptor (non-blocking). What happens to the path is what the drop
-    /// does: the lock file is removed and its lock let go, and so is the socket file unless
-    /// [`persist`](UnixListener::persist) was called. Without `persist` the descriptor keeps
-    /// listening but nobody can reach it by the path any more (the path's lock would be gone
-    /// with this handle, so nothing would stop the next listener from reclaiming it); with
-    /// it, the socket file stays and the next bind refuses the path (see `persist`).
-    fn from(listener: UnixListener) -> Self {
-        let UnixListener { bound, socket, .. } = listener;
-        drop(bound);
-        socket.into_fd()
-    }
-}
-
-impl fmt::Debug for UnixListener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnixListener")
-            .field("fd", &self.as_raw_fd())
-            .field("address", &self.address)
-            .field("locked", &self.bound.is_some())
-            .finish()
-    }
-}
 
 #[cfg(test)]
 mod tests {

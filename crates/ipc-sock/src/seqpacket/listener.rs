@@ -1,18 +1,13 @@
 //! The listening seqpacket socket: [`UnixListener`](crate::UnixListener)'s binding, with
 //! records instead of a stream.
 
-use std::fmt;
-use std::os::fd::{AsRawFd, OwnedFd};
-
-use ipc_core::{Result, Wait};
-use rustix::event::PollFlags;
+use ipc_core::Result;
 use rustix::net::SocketType;
 
 use super::handle::Seqpacket;
 use crate::address::UnixAddress;
-use crate::listener::{BoundPath, UnixListenerBuilder, adopt_listening, bind_listening};
-use crate::socket::{Descriptor, Socket};
-use crate::sys::socket as sys;
+use crate::listener::{BoundPath, UnixListenerBuilder, bind_listening};
+use crate::socket::Socket;
 
 /// A listening `SOCK_SEQPACKET` socket in the Unix domain, which accepts connections as
 /// [`Seqpacket`]s.
@@ -98,94 +93,6 @@ impl SeqpacketListener {
     pub fn bind(address: &UnixAddress) -> Result<Self> {
         Self::builder().bind_seqpacket(address)
     }
-
-    /// Takes a descriptor that must be a listening Unix seqpacket socket, checked with
-    /// `SO_DOMAIN`, `SO_TYPE` and `SO_ACCEPTCONN`, and makes it non-blocking. It does not own
-    /// the path: nothing is removed on drop.
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidArgument`](ipc_core::ErrorKind::InvalidArgument) when it is not one; the descriptor is
-    /// closed.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::os::fd::OwnedFd;
-    ///
-    /// let address = ipc_sock::UnixAddress::abstract_name(ipc_core::unique_name("doc-sqfd"))?;
-    /// let fd: OwnedFd = ipc_sock::SeqpacketListener::bind(&address)?.into();
-    /// let _listener = ipc_sock::SeqpacketListener::from_fd(fd)?;
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    pub fn from_fd(fd: OwnedFd) -> Result<Self> {
-        let (socket, address) = adopt_listening(
-            fd,
-            SocketType::SEQPACKET,
-            "a Unix seqpacket socket",
-            "seqpacket_listener_from_fd",
-        )?;
-        Ok(Self {
-            address,
-            bound: None,
-            socket,
-        })
-    }
-
-    /// The address the listener was bound to.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let address = ipc_sock::UnixAddress::abstract_name(ipc_core::unique_name("doc-sqa"))?;
-    /// let listener = ipc_sock::SeqpacketListener::bind(&address)?;
-    /// assert_eq!(listener.local_address(), Some(&address));
-    /// # Ok::<(), ipc_core::Error>(())
-    /// ```
-    pub fn local_address(&self) -> Option<&UnixAddress> {
-        self.address.as_ref()
-    }
-
-    /// Leaves the socket file at the path when this listener drops or becomes an [`OwnedFd`],
-    /// so that a descriptor handed to another process stays reachable by its path; the lock
-    /// file still goes, and the next bind refuses the path: as
-    /// [`UnixListener::persist`](crate::UnixListener::persist).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::os::fd::OwnedFd;
-    /// use ipc_sock::{Seqpacket, SeqpacketListener, UnixAddress};
-    ///
-    /// let dir = tempfile::tempdir()?;
-    /// let path = dir.path().join("handed-over");
-    /// let address = UnixAddress::path(&path)?;
-    /// let mut listener = SeqpacketListener::bind(&address)?;
-    /// listener.persist();
-    /// let fd: OwnedFd = listener.into(); // to be handed to another process
-    /// let _client = Seqpacket::connect(&address)?;
-    /// let _accepted = SeqpacketListener::from_fd(fd)?.accept()?;
-    /// std::fs::remove_file(&path)?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn persist(&mut self) {
-        if let Some(bound) = &mut self.bound {
-            bound.persist();
-        }
-    }
-
-    /// The one accept, in the form `wait` asks for.
-    fn accept_with(&self, wait: Wait) -> Result<Seqpacket> {
-        let fd = self
-            .socket
-            .io("accept4", PollFlags::IN, wait, |fd, _| sys::accept(fd))?;
-        let object = self.socket.object().clone();
-        Ok(Seqpacket::from_socket(Socket::new(
-            fd,
-            object,
-            Descriptor::Blocking,
-        )))
-    }
 }
 
 impl UnixListenerBuilder {
@@ -228,33 +135,61 @@ crate::accept_forms::accept_forms!(
     ok: "# Ok::<(), ipc_core::Error>(())",
 );
 
-crate::descriptor::descriptor_access!(SeqpacketListener);
+crate::listener_forms::listener_forms!(
+    SeqpacketListener => Seqpacket,
+    kind: SEQPACKET,
+    what: "a Unix seqpacket socket",
+    operation: "seqpacket_listener_from_fd",
+    from_fd: [
+        "Takes a descriptor that must be a listening Unix seqpacket socket, checked with",
+        "`SO_DOMAIN`, `SO_TYPE` and `SO_ACCEPTCONN`, and makes it non-blocking. It does not own",
+        "the path: nothing is removed on drop.",
+    ],
+    from_fd_example: [
+        "use std::os::fd::OwnedFd;",
+        "",
+        "let address = ipc_sock::UnixAddress::abstract_name(ipc_core::unique_name(\"doc-sqfd\"))?;",
+        "let fd: OwnedFd = ipc_sock::SeqpacketListener::bind(&address)?.into();",
+        "let _listener = ipc_sock::SeqpacketListener::from_fd(fd)?;",
+        "# Ok::<(), ipc_core::Error>(())",
+    ],
+    persist: [
+        "Leaves the socket file at the path when this listener drops or becomes an",
+        "[`OwnedFd`](std::os::fd::OwnedFd), so that a descriptor handed to another process",
+        "stays reachable by its path; the lock file still goes, and the next bind refuses the",
+        "path: as",
+        "[`UnixListener::persist`](crate::UnixListener::persist).",
+    ],
+    persist_example: [
+        "use std::os::fd::OwnedFd;",
+        "use ipc_sock::{Seqpacket, SeqpacketListener, UnixAddress};",
+        "",
+        "let dir = tempfile::tempdir()?;",
+        "let path = dir.path().join(\"handed-over\");",
+        "let address = UnixAddress::path(&path)?;",
+        "let mut listener = SeqpacketListener::bind(&address)?;",
+        "listener.persist();",
+        "let fd: OwnedFd = listener.into(); // to be handed to another process",
+        "let _client = Seqpacket::connect(&address)?;",
+        "let _accepted = SeqpacketListener::from_fd(fd)?.accept()?;",
+        "std::fs::remove_file(&path)?;",
+        "# Ok::<(), Box<dyn std::error::Error>>(())",
+    ],
+    into_fd: [
+        "The listening descriptor (non-blocking). The path goes as on drop: the lock file is",
+        "removed, and so is the socket file unless [`persist`](SeqpacketListener::persist) was",
+        "called.",
+    ],
+);
 
-impl From<SeqpacketListener> for OwnedFd {
-    /// The listening descriptor (non-blocking). The path goes as on drop: the lock file is
-    /// removed, and so is the socket file unless [`persist`](SeqpacketListener::persist) was
-    /// called.
-    fn from(listener: SeqpacketListener) -> Self {
-        let SeqpacketListener { bound, socket, .. } = listener;
-        drop(bound);
-        socket.into_fd()
-    }
-}
+crate::descriptor::descriptor_access!(SeqpacketListener);
 
 crate::descriptor::try_from_fd!(SeqpacketListener);
 
-impl fmt::Debug for SeqpacketListener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SeqpacketListener")
-            .field("fd", &self.as_raw_fd())
-            .field("address", &self.address)
-            .field("locked", &self.bound.is_some())
-            .finish()
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::os::fd::OwnedFd;
+
     use ipc_core::ErrorKind;
 
     use super::*;
