@@ -1,5 +1,5 @@
 //! The descriptor and credential forms of the message socket types ([`Seqpacket`] and a
-//! connected [`UnixDatagram`]), generated once by [`message_forms!`] for each.
+//! connected [`UnixDatagram`]), generated once by [`ancillary_forms!`] for each.
 //!
 //! Both carry whole messages, so every method is the same thin call of
 //! [`message::send`](super::message::send) or [`message::receive`](super::message::receive)
@@ -22,7 +22,7 @@
 /// `data` in `send_with_fds`), `send_invalid` (the `InvalidArgument` bullet's reasons),
 /// `send_example` (the lines of `send_with_fds`'s example after the `pair()` line), and
 /// `receive_end` (the last bullet of `receive_with_fds`'s errors: how a gone peer shows).
-macro_rules! message_forms {
+macro_rules! ancillary_forms {
     (
         $ty:ident,
         framing: $framing:ident,
@@ -574,4 +574,4 @@ macro_rules! message_forms {
     };
 }
 
-pub(super) use message_forms;
+pub(super) use ancillary_forms;

@@ -1,6 +1,6 @@
 //! Descriptor passing, credentials and peer identity on the message socket types:
 //! [`Seqpacket`] and a connected [`UnixDatagram`] get their forms from
-//! [`message_forms!`](super::forms::message_forms); the peer-identity calls, which differ
+//! [`ancillary_forms!`](super::forms::ancillary_forms); the peer-identity calls, which differ
 //! between the two, are written here.
 
 use std::os::fd::OwnedFd;
@@ -8,11 +8,11 @@ use std::os::fd::OwnedFd;
 use ipc_core::{Error, ErrorKind, Result};
 
 use super::credentials::{self, Credentials};
-use super::forms::message_forms;
+use super::forms::ancillary_forms;
 use crate::datagram::UnixDatagram;
 use crate::seqpacket::Seqpacket;
 
-message_forms! {
+ancillary_forms! {
     Seqpacket,
     framing: Record,
     empty: "A packet is never empty, even one that carries only descriptors or credentials: \
@@ -35,7 +35,7 @@ message_forms! {
                   of input), never an error.",
 }
 
-message_forms! {
+ancillary_forms! {
     UnixDatagram,
     framing: Message,
     empty: "A message may be empty and still carry them.",

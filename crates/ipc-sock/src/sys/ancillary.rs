@@ -2,7 +2,7 @@
 //!
 //! Raw `libc` calls rather than rustix's: rustix's `RecvAncillaryBuffer` parses the control
 //! buffer itself and keeps the bytes private, and this crate parses them with its own,
-//! proptested [`cmsg`](crate::ancillary::cmsg) walker; and rustix reads `SO_PEERCRED` into a
+//! proptested [`cmsg`] walker; and rustix reads `SO_PEERCRED` into a
 //! `UCred` whose `pid` is non-zero, which the kernel does not promise (a peer in a pid
 //! namespace we cannot see has pid 0). Sending goes through the same encoder, so one layout
 //! definition serves both directions.
