@@ -5,6 +5,7 @@
 //! These are more methods of [`Socket`], in their own file; the waiting is still
 //! [`Socket::io`]'s, except for [`Socket::send_message_to`]'s bounded forms (see there).
 
+use std::os::fd::BorrowedFd;
 use std::time::Duration;
 
 use ipc_core::{Backoff, Deadline, Error, ErrorKind, Result, Wait};
@@ -43,14 +44,8 @@ impl Socket {
         Ok(())
     }
 
-    /// Sends `buf` as one message to `to` (an unconnected datagram socket).
-    ///
-    /// The blocking form is one blocking `sendto`, which the kernel wakes when the receiver's
-    /// queue has room. The bounded forms cannot wait with `poll(2)`: on an unconnected socket
-    /// `POLLOUT` reports only this socket's own send buffer, not the receiver's queue (which
-    /// is per receiver, `/proc/sys/net/unix/max_dgram_qlen`), so a full receiver would make
-    /// `poll` return at once, again and again. They try again after pauses growing from
-    /// 50 µs to 5 ms instead, and so notice room up to 5 ms late.
+    /// Sends `buf` as one message to `to` (an unconnected datagram socket), waiting as
+    /// [`send_to_io`](Self::send_to_io) does.
     ///
     /// # Errors
     ///
@@ -62,24 +57,47 @@ impl Socket {
         to: &SocketAddrUnix,
         wait: Wait,
     ) -> Result<()> {
+        let sent = self
+            .send_to_io(operation, wait, |fd, dont_wait| {
+                sys::send_to(fd, buf, to, dont_wait)
+            })
+            .map_err(|err| self.explain_size(err, buf.len()))?;
+        debug_assert_eq!(sent, buf.len(), "a datagram socket sends whole messages");
+        Ok(())
+    }
+
+    /// Runs one send to an address (`sendto`, or a `sendmsg` with `msg_name`) in the form
+    /// `wait` asks for, and builds its error; `attempt(fd, dont_wait)` makes the call once.
+    ///
+    /// The blocking form is one blocking call, which the kernel wakes when the receiver's
+    /// queue has room. The bounded forms cannot wait with `poll(2)`: on an unconnected socket
+    /// `POLLOUT` reports only this socket's own send buffer, not the receiver's queue (which
+    /// is per receiver, `/proc/sys/net/unix/max_dgram_qlen`), so a full receiver would make
+    /// `poll` return at once, again and again. They try again after pauses growing from
+    /// 50 µs to 5 ms instead ([`send_to_until`]), and so notice room up to 5 ms late.
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::io`].
+    pub(crate) fn send_to_io(
+        &self,
+        operation: &'static str,
+        wait: Wait,
+        mut attempt: impl FnMut(BorrowedFd<'_>, bool) -> rustix::io::Result<usize>,
+    ) -> Result<usize> {
         let fd = self.fd();
         let result = match wait {
             // A descriptor in non-blocking mode (adopted so by from_fd) cannot block in the
             // call: wait as the bounded forms do, without a bound.
             Wait::Forever if self.descriptor() == Descriptor::NonBlocking => {
-                send_to_until(Deadline::after(Duration::MAX), || {
-                    sys::send_to(fd, buf, to, true)
-                })
+                send_to_until(Deadline::after(Duration::MAX), || attempt(fd, true))
             }
             Wait::Forever | Wait::NonBlocking => {
-                wait.retry(|_| sys::send_to(fd, buf, to, wait == Wait::NonBlocking))
+                wait.retry(|_| attempt(fd, wait == Wait::NonBlocking))
             }
-            Wait::Until(deadline) => send_to_until(deadline, || sys::send_to(fd, buf, to, true)),
+            Wait::Until(deadline) => send_to_until(deadline, || attempt(fd, true)),
         };
-        let sent =
-            result.map_err(|errno| self.explain_size(self.error(operation, errno), buf.len()))?;
-        debug_assert_eq!(sent, buf.len(), "a datagram socket sends whole messages");
-        Ok(())
+        result.map_err(|errno| self.error(operation, errno))
     }
 
     /// Receives one message into `buf`: its length.

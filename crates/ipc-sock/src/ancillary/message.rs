@@ -6,9 +6,8 @@
 //! specific to one of them.
 
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::time::Duration;
 
-use ipc_core::{Deadline, Error, ErrorKind, Limit, LimitScope, Result, Wait};
+use ipc_core::{Error, ErrorKind, Limit, LimitScope, Result, Wait};
 use rustix::event::PollFlags;
 use rustix::io::Errno;
 use rustix::net::SocketAddrAny;
@@ -16,8 +15,7 @@ use rustix::net::SocketAddrAny;
 use super::cmsg::{self, ControlBuffer, Encoder};
 use super::credentials::{Credentials, UCRED_LEN};
 use crate::address::UnixAddress;
-use crate::message::send_to_until;
-use crate::socket::{Descriptor, Socket};
+use crate::socket::Socket;
 use crate::sys::ancillary as sys;
 
 /// `SCM_MAX_FD`: the most descriptors one message may carry ("The kernel constant
@@ -105,7 +103,7 @@ pub(crate) fn send(
 /// As [`send`], as one datagram to the address `to` (`msg_name`), whose errors name `to`.
 ///
 /// As with `sendto`, `poll(2)` cannot watch the receiver's queue, so the bounded forms try
-/// again after short pauses ([`send_to_until`]).
+/// again after short pauses ([`Socket::send_to_io`]).
 ///
 /// # Errors
 ///
@@ -178,33 +176,13 @@ fn send_with(
         }
     }
     let control = control.as_bytes();
-    let sent = match (to, wait) {
-        (None, _) => socket.io(OPERATION, PollFlags::OUT, wait, |fd, dont_wait| {
+    let sent = match to {
+        None => socket.io(OPERATION, PollFlags::OUT, wait, |fd, dont_wait| {
             sys::sendmsg(fd, data, control, dont_wait)
         }),
-        (Some(to), Wait::Until(deadline)) => send_to_until(deadline, || {
-            sys::sendmsg_to(socket.fd(), data, control, Some(to), true)
-        })
-        .map_err(|errno| socket.error(OPERATION, errno)),
-        // A descriptor in non-blocking mode (adopted so by from_fd) cannot block in the call:
-        // wait as the bounded forms do, without a bound, as a plain `send_to` does.
-        (Some(to), Wait::Forever) if socket.descriptor() == Descriptor::NonBlocking => {
-            send_to_until(Deadline::after(Duration::MAX), || {
-                sys::sendmsg_to(socket.fd(), data, control, Some(to), true)
-            })
-            .map_err(|errno| socket.error(OPERATION, errno))
-        }
-        (Some(to), _) => wait
-            .retry(|_| {
-                sys::sendmsg_to(
-                    socket.fd(),
-                    data,
-                    control,
-                    Some(to),
-                    wait == Wait::NonBlocking,
-                )
-            })
-            .map_err(|errno| socket.error(OPERATION, errno)),
+        Some(to) => socket.send_to_io(OPERATION, wait, |fd, dont_wait| {
+            sys::sendmsg_to(fd, data, control, Some(to), dont_wait)
+        }),
     };
     sent.map_err(|err| {
         if framing.is_message() {
