@@ -33,61 +33,46 @@ pub(crate) trait Handle: AsFd {
     fn receive(&self, buf: &mut [u8]) -> ipc_core::Result<usize>;
 }
 
-impl Handle for UnixStream {
-    const FRAMING: Framing = Framing::Stream;
+/// `Handle` for byte-stream handles: `send_all`/`receive_exact`.
+macro_rules! stream_handles {
+    ($($handle:ty),+) => {$(
+        impl Handle for $handle {
+            const FRAMING: Framing = Framing::Stream;
 
-    #[inline]
-    fn send(&self, buf: &[u8]) -> ipc_core::Result<()> {
-        self.send_all(buf)
-    }
+            #[inline]
+            fn send(&self, buf: &[u8]) -> ipc_core::Result<()> {
+                self.send_all(buf)
+            }
 
-    #[inline]
-    fn receive(&self, buf: &mut [u8]) -> ipc_core::Result<usize> {
-        self.receive_exact(buf).map(|()| buf.len())
-    }
+            #[inline]
+            fn receive(&self, buf: &mut [u8]) -> ipc_core::Result<usize> {
+                self.receive_exact(buf).map(|()| buf.len())
+            }
+        }
+    )+};
 }
 
-impl Handle for TcpStream {
-    const FRAMING: Framing = Framing::Stream;
+/// `Handle` for whole-message handles: their own `send`/`receive`.
+macro_rules! message_handles {
+    ($($handle:ty),+) => {$(
+        impl Handle for $handle {
+            const FRAMING: Framing = Framing::Message;
 
-    #[inline]
-    fn send(&self, buf: &[u8]) -> ipc_core::Result<()> {
-        self.send_all(buf)
-    }
+            #[inline]
+            fn send(&self, buf: &[u8]) -> ipc_core::Result<()> {
+                <$handle>::send(self, buf)
+            }
 
-    #[inline]
-    fn receive(&self, buf: &mut [u8]) -> ipc_core::Result<usize> {
-        self.receive_exact(buf).map(|()| buf.len())
-    }
+            #[inline]
+            fn receive(&self, buf: &mut [u8]) -> ipc_core::Result<usize> {
+                <$handle>::receive(self, buf)
+            }
+        }
+    )+};
 }
 
-impl Handle for UnixDatagram {
-    const FRAMING: Framing = Framing::Message;
-
-    #[inline]
-    fn send(&self, buf: &[u8]) -> ipc_core::Result<()> {
-        UnixDatagram::send(self, buf)
-    }
-
-    #[inline]
-    fn receive(&self, buf: &mut [u8]) -> ipc_core::Result<usize> {
-        UnixDatagram::receive(self, buf)
-    }
-}
-
-impl Handle for Seqpacket {
-    const FRAMING: Framing = Framing::Message;
-
-    #[inline]
-    fn send(&self, buf: &[u8]) -> ipc_core::Result<()> {
-        Seqpacket::send(self, buf)
-    }
-
-    #[inline]
-    fn receive(&self, buf: &mut [u8]) -> ipc_core::Result<usize> {
-        Seqpacket::receive(self, buf)
-    }
-}
+stream_handles!(UnixStream, TcpStream);
+message_handles!(UnixDatagram, Seqpacket);
 
 /// One side's connected socket.
 pub(crate) struct SockLink<H> {

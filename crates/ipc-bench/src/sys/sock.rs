@@ -16,6 +16,29 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 use super::fd::retry_on_eintr;
 
+/// One `send(fd, buf, len, MSG_NOSIGNAL)`: its return value, `-1` with `errno` set on failure.
+#[inline]
+fn send(fd: BorrowedFd<'_>, buf: &[u8]) -> isize {
+    // SAFETY: `buf` is a live, readable slice of `buf.len()` bytes for the duration of the
+    // call, and `fd` is a borrowed, open descriptor.
+    unsafe {
+        libc::send(
+            fd.as_raw_fd(),
+            buf.as_ptr().cast(),
+            buf.len(),
+            libc::MSG_NOSIGNAL,
+        )
+    }
+}
+
+/// One `recv(fd, buf, len, 0)`: its return value, `-1` with `errno` set on failure.
+#[inline]
+fn recv(fd: BorrowedFd<'_>, buf: &mut [u8]) -> isize {
+    // SAFETY: `buf` is a live, exclusively borrowed slice of `buf.len()` writable bytes for
+    // the duration of the call, and `fd` is a borrowed, open descriptor.
+    unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) }
+}
+
 /// Sends all of `buf` on a stream socket: `send(fd, …, MSG_NOSIGNAL)` until it has gone.
 ///
 /// # Errors
@@ -23,17 +46,7 @@ use super::fd::retry_on_eintr;
 #[inline]
 pub(crate) fn send_all(fd: BorrowedFd<'_>, mut buf: &[u8]) -> io::Result<()> {
     while !buf.is_empty() {
-        // SAFETY: `buf` is a live, readable slice of `buf.len()` bytes for the duration of the
-        // call, and `fd` is a borrowed, open descriptor.
-        let n = unsafe {
-            libc::send(
-                fd.as_raw_fd(),
-                buf.as_ptr().cast(),
-                buf.len(),
-                libc::MSG_NOSIGNAL,
-            )
-        };
-        match usize::try_from(n) {
+        match usize::try_from(send(fd, buf)) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => buf = &buf[n..],
             Err(_) => retry_on_eintr()?,
@@ -49,10 +62,7 @@ pub(crate) fn send_all(fd: BorrowedFd<'_>, mut buf: &[u8]) -> io::Result<()> {
 #[inline]
 pub(crate) fn recv_exact(fd: BorrowedFd<'_>, mut buf: &mut [u8]) -> io::Result<()> {
     while !buf.is_empty() {
-        // SAFETY: `buf` is a live, exclusively borrowed slice of `buf.len()` writable bytes
-        // for the duration of the call, and `fd` is a borrowed, open descriptor.
-        let n = unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
-        match usize::try_from(n) {
+        match usize::try_from(recv(fd, buf)) {
             Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
             Ok(n) => buf = &mut buf[n..],
             Err(_) => retry_on_eintr()?,
@@ -70,16 +80,7 @@ pub(crate) fn recv_exact(fd: BorrowedFd<'_>, mut buf: &mut [u8]) -> io::Result<(
 #[inline]
 pub(crate) fn send_message(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<()> {
     loop {
-        // SAFETY: as in `send_all`.
-        let n = unsafe {
-            libc::send(
-                fd.as_raw_fd(),
-                buf.as_ptr().cast(),
-                buf.len(),
-                libc::MSG_NOSIGNAL,
-            )
-        };
-        match usize::try_from(n) {
+        match usize::try_from(send(fd, buf)) {
             Ok(n) if n == buf.len() => return Ok(()),
             Ok(_) => return Err(io::ErrorKind::WriteZero.into()),
             Err(_) => retry_on_eintr()?,
@@ -95,9 +96,7 @@ pub(crate) fn send_message(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<()> {
 #[inline]
 pub(crate) fn recv_message(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
     loop {
-        // SAFETY: as in `recv_exact`.
-        let n = unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
-        match usize::try_from(n) {
+        match usize::try_from(recv(fd, buf)) {
             Ok(n) => return Ok(n),
             Err(_) => retry_on_eintr()?,
         }
